@@ -1,0 +1,53 @@
+/**
+ * The decision point before a request is forwarded. The proxy asks the gate about every request
+ * head (and, when the gate asks for it, the buffered body) before anything is sent upstream, so
+ * enforcement (block, neutralize, strip, hold) can happen. The default gate forwards everything.
+ *
+ * A gate must answer quickly for the common case: return a plain value (not a Promise) unless it
+ * really has to wait (hold-and-ask), so the hot path stays synchronous.
+ */
+import type { AppliedVerdict, Peer, RawHeaders } from './exchange.js';
+
+export interface RequestHead {
+  readonly method: string;
+  readonly url: string;
+  readonly scheme: 'http' | 'https' | 'ws' | 'wss';
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+  readonly headers: RawHeaders;
+  readonly client: Peer;
+}
+
+export interface BodyRewrite {
+  readonly headers: RawHeaders;
+  readonly body: Buffer;
+}
+
+export type GateDecision =
+  | {
+      readonly type: 'forward';
+      readonly applied?: AppliedVerdict;
+      /** Replace the request headers (e.g. strip Referer, generic User-Agent). */
+      readonly headers?: RawHeaders;
+      /**
+       * Buffer the whole request body (up to the capture cap) and rewrite it before forwarding.
+       * The proxy fixes Content-Length; the function returns the new headers and body.
+       */
+      readonly rewriteBody?: (body: Buffer, headers: RawHeaders) => BodyRewrite;
+    }
+  | {
+      readonly type: 'respond';
+      readonly applied: AppliedVerdict;
+      readonly status: number;
+      readonly headers: RawHeaders;
+      readonly body: Buffer;
+    }
+  | { readonly type: 'close'; readonly applied: AppliedVerdict };
+
+export interface RequestGate {
+  decide(head: RequestHead): GateDecision | Promise<GateDecision>;
+}
+
+export const FORWARD: GateDecision = Object.freeze({ type: 'forward' });
+export const allowAll: RequestGate = { decide: () => FORWARD };
