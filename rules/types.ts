@@ -1,0 +1,65 @@
+/**
+ * Shapes of rule packs after validation (rules/schema.ts turns YAML into these) and of the compiled
+ * ruleset the classifier and extractors use. See rules/README.md for the YAML format.
+ */
+import type { Action, Category, Kind, Severity } from '../core/vocabulary.js';
+
+/** `threepid`: email or phone, decided from the value (Matrix 3PID fields whose medium varies). */
+export type ExtractKind = Kind | 'threepid';
+
+export type ExtractorSpec =
+  | { readonly from: 'query'; readonly name: string; readonly kind: ExtractKind; readonly part: Part }
+  | { readonly from: 'header'; readonly name: string; readonly kind: ExtractKind; readonly part: Part }
+  | { readonly from: 'cookie'; readonly name: string; readonly kind: ExtractKind; readonly part: Part }
+  | { readonly from: 'json'; readonly path: string; readonly kind: ExtractKind; readonly part: Part }
+  | { readonly from: 'form'; readonly name: string; readonly kind: ExtractKind; readonly part: Part }
+  | { readonly from: 'multipart'; readonly name: string; readonly kind: ExtractKind; readonly part: Part }
+  | { readonly from: 'path'; readonly name: string; readonly kind: ExtractKind; readonly part: Part }
+  | { readonly from: 'sdp'; readonly path: string; readonly kind: ExtractKind; readonly part: Part }
+  | { readonly from: 'body'; readonly kind: ExtractKind; readonly part: Part };
+
+export type Part = 'request' | 'response';
+
+/** Where a rule came from, for error messages and the dashboard's Rules view. */
+export interface RuleSource {
+  readonly file: string;
+  readonly line: number;
+}
+
+export interface Rule {
+  readonly id: string;
+  readonly pack: string;
+  readonly party: string;
+  readonly category: Category;
+  /** "*" any host, "example.org" exact, "*.example.org" subdomains. */
+  readonly hosts: readonly string[];
+  /** Empty = any path. */
+  readonly paths: readonly string[];
+  /** Upper-case; empty = any method. */
+  readonly methods: readonly string[];
+  readonly severity: Severity;
+  readonly why: string;
+  readonly cite: string;
+  readonly remediation: string;
+  readonly action: Action;
+  readonly extract: readonly ExtractorSpec[];
+  readonly source: RuleSource;
+}
+
+export interface RulePack {
+  readonly pack: string;
+  readonly version: 1;
+  readonly description: string;
+  readonly file: string;
+  /** Extractors applied to every rule of this pack (e.g. User-Agent, Origin to third parties). */
+  readonly defaults: { readonly extract: readonly ExtractorSpec[] };
+  readonly rules: readonly Rule[];
+}
+
+/** A rule match: the rule plus the values of its path placeholders. */
+export interface RuleMatch {
+  readonly rule: Rule;
+  readonly params: Readonly<Record<string, string>>;
+  /** Extractors to run: the pack defaults followed by the rule's own. */
+  readonly extract: readonly ExtractorSpec[];
+}
