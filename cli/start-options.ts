@@ -1,0 +1,124 @@
+/**
+ * `leakwatch start` options: raw flag values in, one validated, frozen config out. Every problem is
+ * a ConfigError whose message is one line naming the flag and what is wrong, so the CLI can print it
+ * and exit non-zero before anything is started (fastify's initial-config-validation pattern).
+ */
+import { isIP } from 'node:net';
+import { ConfigError } from '../core/errors.js';
+import { defaultDataDir } from '../core/paths.js';
+
+export interface RawStartFlags {
+  port?: string;
+  host?: string;
+  dashboardPort?: string;
+  dashboardHost?: string;
+  dataDir?: string;
+  resolve?: string[];
+  upstreamCa?: string[];
+  passthrough?: string[];
+  allowClient?: string[];
+  firstParty?: string[];
+  identity?: string[];
+  identities?: string[];
+  rules?: string[];
+  builtinRules?: boolean;
+  mode?: string;
+  session?: string;
+  redact?: boolean;
+  storeBodies?: string;
+  retentionDays?: string;
+  captureLimit?: string;
+}
+
+export interface StartConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly dashboardPort: number;
+  readonly dashboardHost: string;
+  readonly dataDir: string;
+  readonly resolve: readonly string[];
+  readonly upstreamCa: readonly string[];
+  readonly passthrough: readonly string[];
+  readonly allowClient: readonly string[];
+  readonly firstParty: readonly string[];
+  readonly identity: readonly string[];
+  readonly identities: readonly string[];
+  readonly rules: readonly string[];
+  readonly builtinRules: boolean;
+  readonly mode: 'observe' | 'enforce';
+  readonly session: string | null;
+  readonly redact: boolean;
+  readonly storeBodies: 'none' | 'leaks' | 'all';
+  readonly retentionDays: number;
+  readonly captureLimit: number;
+}
+
+export function parsePort(flag: string, value: string | undefined, fallback: number, allowZero = true): number {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,5}$/.test(value)) throw new ConfigError(`${flag}: "${value}" is not a port number`);
+  const n = Number(value);
+  if (n > 65535 || (n === 0 && !allowZero)) throw new ConfigError(`${flag}: ${n} is outside 1-65535`);
+  return n;
+}
+
+export function parseListenHost(flag: string, value: string | undefined): string {
+  const v = value ?? '127.0.0.1';
+  if (v === 'localhost') return '127.0.0.1';
+  if (isIP(v) === 0) throw new ConfigError(`${flag}: "${v}" is not an IP address to listen on`);
+  return v;
+}
+
+/** Loopback listen addresses need no --allow-client; anything else would be an open proxy. */
+export function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address === '::ffff:127.0.0.1';
+}
+
+function parseCount(flag: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min) throw new ConfigError(`${flag}: "${value}" must be a whole number >= ${min}`);
+  return Number(value);
+}
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(`${flag}: "${value}" must be one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+export function validateStartFlags(raw: RawStartFlags, env: NodeJS.ProcessEnv = process.env): StartConfig {
+  const host = parseListenHost('--host', raw.host);
+  const dashboardHost = parseListenHost('--dashboard-host', raw.dashboardHost);
+  const allowClient = raw.allowClient ?? [];
+  if (!isLoopback(host) && allowClient.length === 0) {
+    throw new ConfigError(
+      `--host ${host}: refusing to listen beyond loopback without --allow-client CIDR (that would be an open proxy on your network)`,
+    );
+  }
+  const port = parsePort('--port', raw.port, 8080);
+  const dashboardPort = parsePort('--dashboard-port', raw.dashboardPort, 8081);
+  if (port !== 0 && port === dashboardPort) throw new ConfigError(`--dashboard-port ${dashboardPort}: same as --port`);
+  return Object.freeze({
+    port,
+    host,
+    dashboardPort,
+    dashboardHost,
+    dataDir: raw.dataDir ?? defaultDataDir(env),
+    resolve: raw.resolve ?? [],
+    upstreamCa: raw.upstreamCa ?? [],
+    passthrough: raw.passthrough ?? [],
+    allowClient,
+    firstParty: (raw.firstParty ?? []).map((h) => h.toLowerCase()),
+    identity: raw.identity ?? [],
+    identities: raw.identities ?? [],
+    rules: raw.rules ?? [],
+    builtinRules: raw.builtinRules ?? true,
+    mode: oneOf('--mode', raw.mode, ['observe', 'enforce'] as const, 'observe'),
+    session: raw.session ?? null,
+    redact: raw.redact ?? false,
+    storeBodies: oneOf('--store-bodies', raw.storeBodies, ['none', 'leaks', 'all'] as const, 'leaks'),
+    retentionDays: parseCount('--retention-days', raw.retentionDays, 30, 1),
+    captureLimit: parseCount('--capture-limit', raw.captureLimit, 1024 * 1024, 0),
+  });
+}
