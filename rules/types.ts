@@ -24,6 +24,8 @@ export type Part = 'request' | 'response';
 export interface RuleSource {
   readonly file: string;
   readonly line: number;
+  /** 1-based column, when known (packs loaded from YAML always have it). */
+  readonly col?: number;
 }
 
 export interface Rule {
@@ -54,6 +56,8 @@ export interface RulePack {
   /** Extractors applied to every rule of this pack (e.g. User-Agent, Origin to third parties). */
   readonly defaults: { readonly extract: readonly ExtractorSpec[] };
   readonly rules: readonly Rule[];
+  /** Where the `pack:` name is, for duplicate-pack errors (set by rules/load.ts). */
+  readonly source?: RuleSource;
 }
 
 /** A rule match: the rule plus the values of its path placeholders. */

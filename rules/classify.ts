@@ -1,0 +1,56 @@
+/**
+ * classify: which rule describes a request. Pure and synchronous (it runs on the audit stage and
+ * may run in the request gate).
+ *
+ * First-party hosts (the user's own homeserver(s), `--first-party`) are where a Matrix client is
+ * supposed to talk, so ordinary traffic there (/sync, /messages, …) is not a leak: on those hosts
+ * only `first-party-exposure` rules apply (data sent to your server but published onward, such as
+ * device names or pushers). Every other host is matched against all rules; the best match wins.
+ */
+import { normalizeHost } from './host-index.js';
+import type { CompiledRuleset } from './compile.js';
+import type { RuleMatch } from './types.js';
+
+export interface ClassifyInput {
+  readonly method: string;
+  readonly host: string;
+  /** Raw path; a query is ignored. */
+  readonly path: string;
+}
+
+export interface ClassifyResult {
+  readonly match: RuleMatch | null;
+  readonly firstParty: boolean;
+}
+
+/**
+ * Is `host` first-party? Entries of `firstParty` are lower-case hosts ("example.org", exact) or
+ * "*.example.org" (subdomains only, as in rule packs); build them with `firstPartySet`.
+ */
+export function isFirstParty(host: string, firstParty: ReadonlySet<string>): boolean {
+  if (firstParty.size === 0) return false;
+  const h = normalizeHost(host);
+  if (firstParty.has(h)) return true;
+  for (let dot = h.indexOf('.'); dot >= 0; dot = h.indexOf('.', dot + 1)) {
+    if (firstParty.has(`*.${h.slice(dot + 1)}`)) return true;
+  }
+  return false;
+}
+
+/** Normalise `--first-party` values: lower-case, no port, no trailing dot; "*." kept. */
+export function firstPartySet(hosts: Iterable<string>): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const raw of hosts) {
+    const wild = raw.trim().startsWith('*.');
+    const h = normalizeHost(wild ? raw.trim().slice(2) : raw);
+    if (h !== '') out.add(wild ? `*.${h}` : h);
+  }
+  return out;
+}
+
+export function classify(input: ClassifyInput, ruleset: CompiledRuleset, firstParty: ReadonlySet<string>): ClassifyResult {
+  const fp = isFirstParty(input.host, firstParty);
+  const matches = ruleset.match(input.method, input.host, input.path);
+  const best = fp ? matches.find((m) => m.rule.category === 'first-party-exposure') : matches[0];
+  return { match: best ?? null, firstParty: fp };
+}
