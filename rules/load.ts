@@ -47,7 +47,7 @@ export function parsePackText(text: string, file: string): RulePack {
     file,
     defaults: { extract: defaults?.extract ?? [] },
     source: at(['pack']),
-    rules: rules.map((r, i): Rule => ({ ...r, pack, source: at(['rules', i]) })),
+    rules: rules.map((r, i): Rule => ({ ...r, pack, source: at(['rules', i, 'id']) })),
   };
 }
 
@@ -121,10 +121,15 @@ export function collectPacks(paths: readonly string[]): { packs: RulePack[]; err
       errors.push(err);
     }
   };
+  const seen = new Set<string>();
   for (const p of paths) {
     let files: string[] = [];
     attempt(() => (files = expandPackPaths([p])));
-    for (const f of files) attempt(() => packs.push(loadPackFile(f)));
+    for (const f of files) {
+      if (seen.has(resolve(f))) continue; // a file named directly and through its folder
+      seen.add(resolve(f));
+      attempt(() => packs.push(loadPackFile(f)));
+    }
   }
   const cross = crossPackIssues(packs);
   if (cross.length > 0) errors.push(toRulePackError(cross));
