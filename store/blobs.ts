@@ -1,0 +1,80 @@
+/**
+ * Out-of-line blobs: bodies and the per-exchange details (headers, versions, websocket and TLS
+ * facts). Both are deflated (raw deflate: fast, and no header bytes wasted on small rows) and
+ * kept as is when deflating does not help (images, already-compressed data).
+ */
+import { deflateRawSync, inflateRawSync, constants } from 'node:zlib';
+import type { BodyView } from './types.js';
+
+export const ENC_NONE = 0;
+export const ENC_DEFLATE = 1;
+
+export const PART_REQUEST = 1;
+export const PART_RESPONSE = 2;
+export const PART_WEBSOCKET = 3;
+
+/** bodies.key: exchange id and part in one integer primary key (no second index). */
+export const bodyKey = (exchangeId: number, part: number): number => exchangeId * 4 + part;
+
+export interface PackedBlob {
+  readonly enc: number;
+  readonly data: Buffer;
+}
+
+export function pack(bytes: Buffer): PackedBlob {
+  if (bytes.length < 64) return { enc: ENC_NONE, data: bytes };
+  const z = deflateRawSync(bytes, { level: 6, strategy: constants.Z_DEFAULT_STRATEGY });
+  return z.length < bytes.length ? { enc: ENC_DEFLATE, data: z } : { enc: ENC_NONE, data: bytes };
+}
+
+export function unpack(enc: number, data: Buffer): Buffer {
+  return enc === ENC_DEFLATE ? inflateRawSync(data) : data;
+}
+
+export interface BodyRow {
+  readonly enc: number;
+  readonly size: number;
+  readonly truncated: number;
+  readonly data: Buffer;
+}
+
+export function bodyView(row: BodyRow | undefined): BodyView | null {
+  if (!row) return null;
+  return { bytes: unpack(row.enc, row.data), size: row.size, truncated: row.truncated === 1 };
+}
+
+/** What `details.data` holds, as JSON (short keys: it is stored once per exchange). */
+export interface Details {
+  /** listener */
+  readonly l?: string;
+  /** request http version, headers */
+  readonly hv?: string;
+  readonly qh?: ReadonlyArray<readonly [string, string]>;
+  /** response status message, headers */
+  readonly sm?: string;
+  readonly sh?: ReadonlyArray<readonly [string, string]>;
+  /** body sizes and truncation flags as seen by the proxy (the body itself may not be stored) */
+  readonly qs?: number;
+  readonly ss?: number;
+  /** websocket: connection id, direction, binary, data size */
+  readonly ws?: { readonly c: number; readonly d: 'send' | 'receive'; readonly b: boolean; readonly n: number };
+  /** error message */
+  readonly em?: string;
+  /** audit notes */
+  readonly n?: readonly string[];
+  /** tls facts, applied verdict, listener meta */
+  readonly tls?: unknown;
+  readonly ap?: unknown;
+  readonly m?: unknown;
+}
+
+/** details.data = one encoding byte, then the (maybe deflated) JSON. */
+export function packDetails(json: string): Buffer {
+  const p = pack(Buffer.from(json, 'utf8'));
+  return Buffer.concat([Buffer.of(p.enc), p.data]);
+}
+
+export function unpackDetails(data: Buffer | undefined): Details | null {
+  if (!data || data.length === 0) return null;
+  return JSON.parse(unpack(data[0]!, data.subarray(1)).toString('utf8')) as Details;
+}

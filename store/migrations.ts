@@ -1,0 +1,131 @@
+/**
+ * The schema, as a forward-only ladder (Pi-hole FTL's `if version < N` steps). Each step is one
+ * function run in its own transaction; `meta.schema_version` records the last step applied. Never
+ * edit a released step: add a new one. Every step is tested from an empty file.
+ *
+ * Layout (FTL's query log): repeated strings live once in `*_by_id` tables (UNIQUE, filled with
+ * INSERT OR IGNORE); `exchanges` and `findings` hold integers. 0 means "none" in id columns, so
+ * aggregate keys never contain NULL. Closed vocabularies (kinds, categories, verdicts, severities,
+ * exchange types) are tables too: the database, not array positions, owns their codes.
+ */
+import type Database from 'better-sqlite3';
+
+export type Migration = (db: Database.Database) => void;
+
+const STRING_TABLES = [
+  'hosts', 'parties', 'rules', 'clients', 'wheres', 'fmethods', 'errors',
+  'categories', 'kinds', 'verdicts', 'severities', 'types',
+] as const;
+export type StringTable = (typeof STRING_TABLES)[number];
+
+/** v1: interned strings, sessions, values, exchanges, findings, details and bodies. */
+function v1(db: Database.Database): void {
+  for (const t of STRING_TABLES) {
+    db.exec(`CREATE TABLE ${t}_by_id (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)`);
+  }
+  db.exec(`
+    CREATE TABLE sessions_by_id (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, started_at INTEGER NOT NULL);
+    -- One row per distinct leaked value. hash = HMAC-SHA256(install key, raw value); shown = the raw
+    -- value, or a masked preview when recorded with --redact (then the raw value is nowhere).
+    CREATE TABLE values_by_id (id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, shown TEXT NOT NULL,
+      redacted INTEGER NOT NULL);
+    -- id is the proxy's Exchange.id. url is NULL when scheme://host[:port]path rebuilds it exactly.
+    CREATE TABLE exchanges (
+      id INTEGER PRIMARY KEY, time INTEGER NOT NULL, duration INTEGER NOT NULL,
+      session_id INTEGER NOT NULL, type_id INTEGER NOT NULL, client_id INTEGER NOT NULL,
+      method TEXT NOT NULL, scheme TEXT NOT NULL, host_id INTEGER NOT NULL, port INTEGER NOT NULL,
+      path TEXT NOT NULL, url TEXT, status INTEGER, error_id INTEGER NOT NULL,
+      rule_id INTEGER NOT NULL, party_id INTEGER NOT NULL, category_id INTEGER NOT NULL,
+      severity_id INTEGER NOT NULL, verdict_id INTEGER NOT NULL, first_party INTEGER NOT NULL,
+      finding_count INTEGER NOT NULL);
+    CREATE INDEX exchanges_time ON exchanges(time);
+    CREATE INDEX exchanges_session ON exchanges(session_id, id);
+    CREATE INDEX exchanges_party ON exchanges(party_id, id);
+    CREATE INDEX exchanges_category ON exchanges(category_id, id);
+    CREATE INDEX exchanges_host ON exchanges(host_id, id);
+    CREATE TABLE findings (id INTEGER PRIMARY KEY, exchange_id INTEGER NOT NULL, kind_id INTEGER NOT NULL,
+      value_id INTEGER NOT NULL, where_id INTEGER NOT NULL, method_id INTEGER NOT NULL);
+    CREATE INDEX findings_exchange ON findings(exchange_id);
+    CREATE INDEX findings_value ON findings(value_id);
+    CREATE INDEX findings_kind ON findings(kind_id, exchange_id);
+    -- Headers, versions, websocket/tls facts, error message, notes: deflated JSON, out of line.
+    CREATE TABLE details (exchange_id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+    -- key = exchange_id * 4 + part (1 request, 2 response, 3 websocket data): no extra index.
+    -- enc 0 = stored as is, 1 = raw deflate.
+    CREATE TABLE bodies (key INTEGER PRIMARY KEY, enc INTEGER NOT NULL, size INTEGER NOT NULL,
+      truncated INTEGER NOT NULL, data BLOB NOT NULL);
+  `);
+}
+
+/** v2: pre-aggregated summary (party x kind) and per-minute timeline, backfilled from raw rows. */
+function v2(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE summary (session_id INTEGER NOT NULL, party_id INTEGER NOT NULL,
+      category_id INTEGER NOT NULL, kind_id INTEGER NOT NULL, count INTEGER NOT NULL,
+      first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+      PRIMARY KEY (session_id, party_id, category_id, kind_id)) WITHOUT ROWID;
+    CREATE TABLE timeline (minute INTEGER NOT NULL, session_id INTEGER NOT NULL, party_id INTEGER NOT NULL,
+      flows INTEGER NOT NULL, leaks INTEGER NOT NULL,
+      PRIMARY KEY (minute, session_id, party_id)) WITHOUT ROWID;
+    INSERT INTO summary SELECT e.session_id, e.party_id, e.category_id, f.kind_id, count(*), min(e.time), max(e.time)
+      FROM findings f JOIN exchanges e ON e.id = f.exchange_id GROUP BY 1, 2, 3, 4;
+    INSERT INTO timeline SELECT time / 60000, session_id, party_id, count(*), sum(finding_count)
+      FROM exchanges GROUP BY 1, 2, 3;
+  `);
+}
+
+/** v3: views that join the strings back, for humans (sqlite3 CLI) and the exporters. */
+function v3(db: Database.Database): void {
+  db.exec(`
+    CREATE VIEW exchanges_v AS SELECT e.id, e.time, e.duration, e.session_id, s.name AS session,
+      t.name AS type, c.name AS client, e.method, e.scheme, h.name AS host, e.port, e.path, e.url,
+      e.status, er.name AS error, r.name AS rule, p.name AS party, cat.name AS category,
+      sev.name AS severity, v.name AS verdict, e.first_party, e.finding_count
+    FROM exchanges e
+      LEFT JOIN sessions_by_id s ON s.id = e.session_id LEFT JOIN types_by_id t ON t.id = e.type_id
+      LEFT JOIN clients_by_id c ON c.id = e.client_id LEFT JOIN hosts_by_id h ON h.id = e.host_id
+      LEFT JOIN errors_by_id er ON er.id = e.error_id LEFT JOIN rules_by_id r ON r.id = e.rule_id
+      LEFT JOIN parties_by_id p ON p.id = e.party_id LEFT JOIN categories_by_id cat ON cat.id = e.category_id
+      LEFT JOIN severities_by_id sev ON sev.id = e.severity_id LEFT JOIN verdicts_by_id v ON v.id = e.verdict_id;
+    CREATE VIEW findings_v AS SELECT f.id, f.exchange_id, k.name AS kind, val.shown AS value,
+      val.redacted, lower(hex(val.hash)) AS hash, w.name AS "where", m.name AS method
+    FROM findings f JOIN kinds_by_id k ON k.id = f.kind_id JOIN values_by_id val ON val.id = f.value_id
+      JOIN wheres_by_id w ON w.id = f.where_id JOIN fmethods_by_id m ON m.id = f.method_id;
+    CREATE VIEW summary_v AS SELECT s.session_id, p.name AS party, c.name AS category, k.name AS kind,
+      s.count, s.first_seen, s.last_seen
+    FROM summary s JOIN kinds_by_id k ON k.id = s.kind_id
+      LEFT JOIN parties_by_id p ON p.id = s.party_id LEFT JOIN categories_by_id c ON c.id = s.category_id;
+  `);
+}
+
+/** The ladder: index i holds the step to version i + 1. */
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3];
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function schemaVersion(db: Database.Database): number {
+  db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
+  return row ? Number(row.value) : 0;
+}
+
+/**
+ * Apply the steps above the file's version, up to `target` (tests stop part-way). A file newer
+ * than this code is refused rather than guessed at.
+ */
+export function migrate(db: Database.Database, target: number = SCHEMA_VERSION): number {
+  let version = schemaVersion(db);
+  if (version > SCHEMA_VERSION) {
+    throw new Error(`database schema v${version} is newer than this leakwatch (v${SCHEMA_VERSION})`);
+  }
+  const setVersion = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)");
+  while (version < target) {
+    const step = MIGRATIONS[version]!;
+    const next = version + 1;
+    db.transaction(() => {
+      step(db);
+      setVersion.run(String(next));
+    })();
+    version = schemaVersion(db);
+  }
+  return version;
+}
