@@ -1,0 +1,71 @@
+/**
+ * The generic (pattern) tier: every detector over one string, plus what the value's key implies
+ * (phone-like keys, Matrix msisdn siblings, credential keys, server-name keys). Each detector has
+ * its own cheap gate, so a typical short JSON leaf costs a few `includes` calls.
+ */
+import { looksLikeSdp, sdpAddresses } from '../sdp.js';
+import { detectEmails } from './email.js';
+import { detectIps } from './ip.js';
+import { detectMatrixIds, isServerName } from './matrix-ids.js';
+import { detectPhonesInText, phoneFromField } from './phone.js';
+import { detectTokens, TOKEN_KEYS } from './tokens.js';
+import type { Candidate } from './types.js';
+
+export type { Candidate } from './types.js';
+
+/** Longest string the pattern tier scans; beyond it only known values are searched. */
+export const PATTERN_SCAN_LIMIT = 1024 * 1024;
+const SERVER_KEYS = new Set(['matrix_server_name', 'server_name']);
+
+export interface FieldContext {
+  /** The JSON key / form or query name holding the value. */
+  readonly key: string;
+  /** The containing object or array, for sibling context. */
+  readonly parent?: unknown;
+}
+
+/** Candidates from the value's position alone (whole-value findings). */
+export function detectByField(value: string | number, f: FieldContext): Candidate[] {
+  const v = String(value);
+  const out: Candidate[] = [];
+  const phone = phoneFromField(f.key, value, f.parent);
+  if (phone) out.push({ kind: 'phone', value: phone, start: 0, end: v.length });
+  const k = f.key.toLowerCase();
+  if (typeof value === 'string' && v.length >= 6 && TOKEN_KEYS.has(k)) {
+    out.push({ kind: 'token', value: v, start: 0, end: v.length });
+  }
+  if (typeof value === 'string' && SERVER_KEYS.has(k) && isServerName(v)) {
+    out.push({ kind: 'server_name', value: v, start: 0, end: v.length });
+  }
+  return out;
+}
+
+/** Candidates found in the text itself. SDP-looking text keeps private host candidates. */
+export function detectInText(input: string): Candidate[] {
+  const text = input.length > PATTERN_SCAN_LIMIT ? input.slice(0, PATTERN_SCAN_LIMIT) : input;
+  const out: Candidate[] = [];
+  if (looksLikeSdp(text)) {
+    for (const a of sdpAddresses(text)) {
+      const start = Math.max(0, text.indexOf(a.address));
+      out.push({ kind: 'ip_address', value: a.address, start, end: start + a.address.length, detail: `#${a.source}` });
+    }
+  } else {
+    out.push(...detectIps(text));
+  }
+  out.push(...detectEmails(text), ...detectPhonesInText(text), ...detectMatrixIds(text), ...detectTokens(text));
+  return out;
+}
+
+/** Both tiers over one value, deduplicated by (kind, value, detail). */
+export function detectPatterns(value: string | number, field?: FieldContext): Candidate[] {
+  const all = field ? detectByField(value, field) : [];
+  if (typeof value === 'string') all.push(...detectInText(value));
+  if (all.length < 2) return all;
+  const seen = new Set<string>();
+  return all.filter((c) => {
+    const key = `${c.kind}\u0000${c.value}\u0000${c.detail ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
