@@ -1,0 +1,149 @@
+/**
+ * Known values: identities the user declares (`--identity KIND=VALUE`, `--identities FILE`), the
+ * high-precision detector tier (research §2.2: an exact match of a ≥ 6-character value or digest
+ * almost never happens by chance). The index precomputes every variant once; lookups are a Map
+ * for whole values and short tokens plus `includes` for variants of ≥ 6 characters (research §2.4:
+ * fastest below ~1k patterns).
+ */
+import { ConfigError } from '../core/errors.js';
+import { isKind, type Kind } from '../core/vocabulary.js';
+import { formsOf, variantsOf, type Form } from './detect/known-variants.js';
+import { parsePhoneValue } from './detect/phone.js';
+
+export interface Identity {
+  readonly kind: Kind;
+  /** As the user gave it (trimmed). Findings report this value. */
+  readonly value: string;
+}
+
+export interface KnownVariant {
+  readonly identity: Identity;
+  /** Transform chain, e.g. `plain`, `sha256(lower)`, `base64url(plain)`. */
+  readonly chain: string;
+  readonly text: string;
+}
+
+export interface KnownValueIndex {
+  readonly identities: readonly Identity[];
+  /** Whole-value and token lookup (also holds the short variants). */
+  readonly exact: ReadonlyMap<string, KnownVariant>;
+  /** Variants of ≥ SUBSTRING_MIN characters, searched with `includes`, simplest first. */
+  readonly long: readonly KnownVariant[];
+  /** Lower-cased email/mxid forms for a case-insensitive pass over text with capitals. */
+  readonly folded: readonly KnownVariant[];
+  /** Email and phone forms for the identity-service hash (rules/identity-hash.ts). */
+  readonly threepids: ReadonlyArray<{ identity: Identity; medium: 'email' | 'msisdn'; forms: readonly Form[] }>;
+  readonly hasShort: boolean;
+}
+
+export const SUBSTRING_MIN = 6;
+
+function validate(kind: Kind, value: string): string | null {
+  if (value === '') return 'empty value';
+  if (kind === 'email' && !/^[^@\s]+@[^@\s]+$/.test(value)) return `not an email address: ${value}`;
+  if (kind === 'phone' && (!/^(?:\+|00)/.test(value) || parsePhoneValue(value) === null)) {
+    return `not an international phone number (use +CC…): ${value}`;
+  }
+  if (kind === 'mxid' && !/^@[^:\s]+:\S+$/.test(value)) return `not a Matrix user id (@user:server): ${value}`;
+  return null;
+}
+
+function parseSpec(spec: string): Identity | string {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) return `expected KIND=VALUE, got ${JSON.stringify(spec)}`;
+  const kind = spec.slice(0, eq).trim().toLowerCase();
+  const value = spec.slice(eq + 1).trim();
+  if (!isKind(kind)) return `unknown kind ${JSON.stringify(kind)}`;
+  const bad = validate(kind, value);
+  return bad ?? { kind, value };
+}
+
+/** `--identity email=alice@example.org`. Throws ConfigError naming the flag. */
+export function parseIdentity(spec: string): Identity {
+  const r = parseSpec(spec);
+  if (typeof r === 'string') throw new ConfigError(`--identity: ${r}`);
+  return r;
+}
+
+/** An `--identities` file: one `kind=value` a line, `#` comments, blank lines. */
+export function parseIdentitiesText(text: string, fileName: string): Identity[] {
+  const out: Identity[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const r = parseSpec(line);
+    if (typeof r === 'string') throw new ConfigError(`${fileName}:${i + 1}: ${r}`);
+    out.push(r);
+  });
+  return out;
+}
+
+export function buildKnownValueIndex(identities: readonly Identity[]): KnownValueIndex {
+  const exact = new Map<string, KnownVariant>();
+  const long: KnownVariant[] = [];
+  const folded: KnownVariant[] = [];
+  const threepids: Array<{ identity: Identity; medium: 'email' | 'msisdn'; forms: readonly Form[] }> = [];
+  let hasShort = false;
+  const seen = new Set<string>();
+  for (const identity of identities) {
+    const key = `${identity.kind}=${identity.value}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const forms = formsOf(identity.kind, identity.value);
+    if (identity.kind === 'email') threepids.push({ identity, medium: 'email', forms });
+    if (identity.kind === 'phone') threepids.push({ identity, medium: 'msisdn', forms });
+    for (const form of forms) {
+      for (const v of variantsOf(form, form.text === identity.value)) {
+        const kv: KnownVariant = { identity, chain: v.chain, text: v.text };
+        if (!exact.has(v.text)) exact.set(v.text, kv);
+        if (v.chain.startsWith('base64(')) {
+          // Also index the padded base64 for whole-value hits.
+          const pad = (4 - (v.text.length % 4)) % 4;
+          if (pad > 0 && !exact.has(v.text + '='.repeat(pad))) exact.set(v.text + '='.repeat(pad), kv);
+        }
+        if (v.text.length >= SUBSTRING_MIN) long.push(kv);
+        else hasShort = true;
+      }
+      const ci = identity.kind === 'email' || identity.kind === 'mxid';
+      if (ci && form.text === form.text.toLowerCase() && form.text.length >= SUBSTRING_MIN) {
+        folded.push({ identity, chain: form.text === identity.value ? 'plain' : form.name, text: form.text });
+      }
+    }
+  }
+  return { identities: [...identities], exact, long, folded, threepids, hasShort };
+}
+
+const TOKEN_SPLIT = /[\s&=;,:"'/?#|<>()[\]{}]+/;
+
+/**
+ * Which identities a string carries, at most one variant each (the simplest chain found).
+ * Cheap when nothing matches: a Map probe and one `includes` per long variant.
+ */
+export function findKnownValues(index: KnownValueIndex, text: string): KnownVariant[] {
+  if (index.identities.length === 0 || text.length === 0) return [];
+  const hits = new Map<Identity, KnownVariant>();
+  const whole = index.exact.get(text);
+  if (whole) hits.set(whole.identity, whole);
+  if (text.length >= SUBSTRING_MIN) {
+    for (const v of index.long) if (!hits.has(v.identity) && text.includes(v.text)) hits.set(v.identity, v);
+    if (index.folded.length > 0 && /[A-Z]/.test(text)) {
+      const lower = text.toLowerCase();
+      for (const v of index.folded) if (!hits.has(v.identity) && lower.includes(v.text)) hits.set(v.identity, v);
+    }
+  }
+  if (index.hasShort) {
+    for (const tok of text.split(TOKEN_SPLIT)) {
+      const v = tok.length > 0 && tok.length < SUBSTRING_MIN ? index.exact.get(tok) : undefined;
+      if (v && !hits.has(v.identity)) hits.set(v.identity, v);
+    }
+  }
+  return [...hits.values()];
+}
+
+/** Known values in a binary body (protobuf, unknown formats): byte search of the long variants. */
+export function findKnownInBytes(index: KnownValueIndex, bytes: Buffer, limit = 1024 * 1024): KnownVariant[] {
+  const b = bytes.length > limit ? bytes.subarray(0, limit) : bytes;
+  const hits = new Map<Identity, KnownVariant>();
+  for (const v of index.long) if (!hits.has(v.identity) && b.includes(v.text)) hits.set(v.identity, v);
+  return [...hits.values()];
+}
