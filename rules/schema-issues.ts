@@ -139,12 +139,15 @@ function pathExtractorIssues(r: Record<string, unknown>, i: number): PackIssue[]
       issues.push({ path: at, message: `placeholder {${name}} needs paths, but the rule matches any path` });
       return;
     }
-    for (const p of paths) {
-      if (typeof p !== 'string') continue;
-      const parsed = parsePathPattern(p);
-      if (parsed.ok && !parsed.pattern.names.includes(name)) {
-        issues.push({ path: at, message: `placeholder {${name}} is not in path "${p}"` });
-      }
+    const missing = paths.filter((p): p is string => {
+      const parsed = typeof p === 'string' ? parsePathPattern(p) : null;
+      return parsed !== null && parsed.ok && !parsed.pattern.names.includes(name);
+    });
+    if (missing.length === 1) issues.push({ path: at, message: `placeholder {${name}} is not in path "${missing[0]!}"` });
+    if (missing.length > 1) {
+      const list = missing.map((p) => `"${p}"`).join(', ');
+      const message = `placeholder {${name}} is not in ${missing.length} of the rule's ${paths.length} paths (${list}): it must be in every path, so split the rule`;
+      issues.push({ path: at, message });
     }
   });
   return issues;

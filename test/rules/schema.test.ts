@@ -106,6 +106,8 @@ describe('validatePack: problems', () => {
     ['duplicate id in a file', pack({ rules: [rule(), rule({ party: 'x' })] }), ['rules.1.id: duplicate rule id "test.rule.one"']],
     ['path extractor, missing placeholder', pack({ rules: [rule({ paths: ['/a/{x}', '/b'], extract: [{ from: 'path', name: 'x', kind: 'mxid' }] })] }),
       ['rules.0.extract.0.name: placeholder {x} is not in path "/b"']],
+    ['path extractor, missing from several paths', pack({ rules: [rule({ paths: ['/a/{x}', '/b', '/c'], extract: [{ from: 'path', name: 'x', kind: 'mxid' }] })] }),
+      ['rules.0.extract.0.name: placeholder {x} is not in 2 of the rule\'s 3 paths ("/b", "/c"): it must be in every path, so split the rule']],
     ['path extractor, any path', pack({ rules: [rule({ extract: [{ from: 'path', name: 'x', kind: 'mxid' }] })] }),
       ['rules.0.extract.0.name: placeholder {x} needs paths, but the rule matches any path']],
     ['path extractor in defaults', pack({ defaults: { extract: [{ from: 'path', name: 'x', kind: 'mxid' }] } }),
