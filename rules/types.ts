@@ -20,7 +20,10 @@ export type ExtractorSpec =
 
 export type Part = 'request' | 'response';
 
-/** Where a rule came from, for error messages and the dashboard's Rules view. */
+/**
+ * Where a rule came from, for error messages and the dashboard's Rules view: the position of the
+ * rule's `id` value (for a pack, of its `pack` value).
+ */
 export interface RuleSource {
   readonly file: string;
   readonly line: number;
