@@ -1,0 +1,129 @@
+/**
+ * Structural extractors: a rule's declarative `extract` list (rules/README.md "Extractors") run
+ * over the exchange. Highest-confidence tier (research §2.3 step 3): the rule knows the API, so a
+ * value at `addresses[*]` is a contact hash whatever it looks like.
+ */
+import type { Finding } from '../core/audit.js';
+import type { DecodedBody } from '../core/decode.js';
+import { headerValues, type Exchange, type RawHeaders } from '../core/exchange.js';
+import type { Kind } from '../core/vocabulary.js';
+import { looksLikeEmail } from './detect/email.js';
+import { percentDecodeLenient } from './detect/text.js';
+import { bearerToken } from './detect/tokens.js';
+import { joinWhere, parseCookies, splitUrlPath } from './extract-units.js';
+import { evalPath } from './json-path.js';
+import { sdpAddresses } from './sdp.js';
+import type { ExtractKind, ExtractorSpec, RuleMatch } from './types.js';
+
+/** Longest value a structural finding keeps (a whole message body can be megabytes). */
+export const MAX_VALUE = 4096;
+
+export interface Side {
+  readonly body: () => DecodedBody;
+  /** `request.body`, `response.body` or `websocket.data`. */
+  readonly bodyWhere: string;
+  readonly headers: RawHeaders;
+}
+
+/** `threepid` is email or phone, decided from the value (Matrix 3PID fields whose medium varies). */
+export function resolveKind(kind: ExtractKind, value: string): Kind {
+  if (kind !== 'threepid') return kind;
+  return value.includes('@') || looksLikeEmail(value) ? 'email' : 'phone';
+}
+
+function scalar(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v === null || v === undefined) return null;
+  try {
+    return JSON.stringify(v) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export function runExtractors(
+  ex: Exchange,
+  match: RuleMatch,
+  sides: { request: Side; response: Side },
+  notes: string[],
+): Finding[] {
+  const out: Finding[] = [];
+  const push = (kind: ExtractKind, raw: string | null, where: string): void => {
+    if (raw === null || raw === '') return;
+    let value = raw;
+    if (value.length > MAX_VALUE) {
+      notes.push(`${where}: value of ${value.length} chars cut to ${MAX_VALUE}`);
+      value = value.slice(0, MAX_VALUE);
+    }
+    out.push({ kind: resolveKind(kind, value), value, where, method: 'structural' });
+  };
+  for (const spec of match.extract) {
+    const side = spec.part === 'response' ? sides.response : sides.request;
+    run(ex, match, spec, side, push);
+  }
+  return out;
+}
+
+type Push = (kind: ExtractKind, raw: string | null, where: string) => void;
+
+function run(ex: Exchange, match: RuleMatch, spec: ExtractorSpec, side: Side, push: Push): void {
+  const part = spec.part === 'response' ? 'response' : 'request';
+  switch (spec.from) {
+    case 'query': {
+      const { query } = splitUrlPath(ex.request.path);
+      for (const v of new URLSearchParams(query).getAll(spec.name)) push(spec.kind, v, `request.query.${spec.name}`);
+      return;
+    }
+    case 'header': {
+      const h = spec.name.toLowerCase();
+      for (const v of headerValues(side.headers, h)) {
+        push(spec.kind, (spec.kind === 'token' && bearerToken(v)) || v, `${part}.header.${h}`);
+      }
+      return;
+    }
+    case 'cookie': {
+      const src = part === 'request' ? headerValues(side.headers, 'cookie') : headerValues(side.headers, 'set-cookie');
+      for (const line of src) {
+        const pairs = part === 'request' ? parseCookies(line) : parseCookies(line).slice(0, 1);
+        for (const [k, v] of pairs) if (spec.name === '*' || k === spec.name) push(spec.kind, v, `${part}.cookie.${k}`);
+      }
+      return;
+    }
+    case 'json': {
+      const b = side.body();
+      if (b.type !== 'json') return;
+      for (const pv of evalPath(b.json, spec.path)) push(spec.kind, scalar(pv.value), joinWhere(side.bodyWhere, pv.path));
+      return;
+    }
+    case 'sdp': {
+      const b = side.body();
+      if (b.type !== 'json') return;
+      for (const pv of evalPath(b.json, spec.path)) {
+        if (typeof pv.value !== 'string') continue;
+        for (const a of sdpAddresses(pv.value)) push('ip_address', a.address, `${joinWhere(side.bodyWhere, pv.path)}#${a.source}`);
+      }
+      return;
+    }
+    case 'form': {
+      for (const [k, v] of side.body().form ?? []) if (k === spec.name) push(spec.kind, v, `${part}.form.${k}`);
+      return;
+    }
+    case 'multipart': {
+      for (const p of side.body().parts ?? []) {
+        if (p.name === spec.name && p.text !== undefined) push(spec.kind, p.text, `${part}.multipart.${p.name}`);
+      }
+      return;
+    }
+    case 'path': {
+      const v = match.params[spec.name];
+      if (v !== undefined) push(spec.kind, percentDecodeLenient(v), `request.path.${spec.name}`);
+      return;
+    }
+    case 'body': {
+      const b = side.body();
+      if (b.text !== undefined) push(spec.kind, b.text, side.bodyWhere);
+      return;
+    }
+  }
+}

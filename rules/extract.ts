@@ -1,0 +1,117 @@
+/**
+ * extractFindings: which personal data one exchange carries (issue 3, "Extraction"). Three tiers
+ * (research §2.3): the matched rule's structural extractors, the user's known values (plus the
+ * identity-service v2 hash when a body carries a `pepper`), then generic pattern detectors over the
+ * request. Pure: no I/O, no clock, and total: malformed traffic becomes notes, never a throw.
+ */
+import type { Finding } from '../core/audit.js';
+import { decodeBody, EMPTY_DECODED, type DecodedBody } from '../core/decode.js';
+import type { Exchange } from '../core/exchange.js';
+import { detectPatterns } from './detect/index.js';
+import { bearerToken } from './detect/tokens.js';
+import { runExtractors, type Side } from './extract-structural.js';
+import { mergeFindings } from './extract-merge.js';
+import { joinWhere, requestUnits, type Unit } from './extract-units.js';
+import { matchIdentityLookup } from './identity-hash.js';
+import { findKnownInBytes, findKnownValues, type KnownValueIndex } from './known-values.js';
+import { joinKey } from './json-path.js';
+import type { RuleMatch } from './types.js';
+
+export interface ExtractContext {
+  /** The exchange goes to one of the user's own servers (--first-party). */
+  readonly firstParty: boolean;
+  readonly known: KnownValueIndex;
+}
+
+export interface ExtractResult {
+  readonly findings: Finding[];
+  readonly notes: string[];
+}
+
+const NONE: ExtractResult = Object.freeze({ findings: [], notes: [] }) as unknown as ExtractResult;
+
+export function extractFindings(exchange: Exchange, match: RuleMatch | null, ctx: ExtractContext): ExtractResult {
+  // A first-party exchange no rule cares about (a /sync to your own homeserver) is not a leak.
+  if (ctx.firstParty && !match) return { findings: [], notes: [] };
+  const notes: string[] = [];
+  try {
+    return { findings: extract(exchange, match, ctx, notes), notes };
+  } catch (e) {
+    // Unreachable by design; if a detector has a bug, the exchange still gets recorded.
+    notes.push(`extract: internal error: ${e instanceof Error ? e.message : String(e)}`);
+    return { findings: [], notes };
+  }
+}
+
+function extract(ex: Exchange, match: RuleMatch | null, ctx: ExtractContext, notes: string[]): Finding[] {
+  const req = requestUnits(ex, match?.params ?? {});
+  for (const n of req.body.notes) notes.push(`${req.bodyWhere}: ${n}`);
+  const structural = match ? runExtractors(ex, match, sides(ex, req.body, req.bodyWhere, notes), notes) : [];
+  const known = knownFindings(req.units, req.body, req.bodyWhere, ctx.known);
+  const pattern = patternFindings(req.units, ctx.firstParty);
+  return mergeFindings(structural, known, pattern, notes);
+}
+
+function sides(ex: Exchange, reqBody: DecodedBody, reqWhere: string, notes: string[]): { request: Side; response: Side } {
+  const ws = ex.kind === 'websocket' ? ex.websocket : undefined;
+  let res: DecodedBody | undefined;
+  const response: Side = {
+    bodyWhere: ws ? 'websocket.data' : 'response.body',
+    headers: ex.response?.headers ?? [],
+    body: () => {
+      if (res) return res;
+      if (ws) res = ws.direction === 'receive' ? decodeBody(ws.data, []) : EMPTY_DECODED;
+      else res = ex.response ? decodeBody(ex.response.body, ex.response.headers) : EMPTY_DECODED;
+      for (const n of res.notes) notes.push(`${response.bodyWhere}: ${n}`);
+      return res;
+    },
+  };
+  return { request: { bodyWhere: reqWhere, headers: ex.request.headers, body: () => reqBody }, response };
+}
+
+const known = (kind: Finding['kind'], value: string, where: string, chain: string): Finding => ({
+  kind,
+  value,
+  where,
+  method: `known-value:${chain}`,
+});
+
+function knownFindings(units: readonly Unit[], body: DecodedBody, bodyWhere: string, index: KnownValueIndex): Finding[] {
+  if (index.identities.length === 0) return [];
+  const out: Finding[] = [];
+  // One pass over everything joined first: the common case (no declared value present) ends here.
+  const texts = units.map((u) => String(u.value));
+  const any = findKnownValues(index, texts.join('\n')).length > 0 || texts.some((t) => index.exact.has(t));
+  if (any) {
+    units.forEach((u, i) => {
+      for (const v of findKnownValues(index, texts[i]!)) out.push(known(v.identity.kind, v.identity.value, u.where, v.chain));
+    });
+  }
+  if (body.type === 'binary') {
+    for (const v of findKnownInBytes(index, body.bytes)) out.push(known(v.identity.kind, v.identity.value, bodyWhere, v.chain));
+  }
+  if (body.type === 'json') {
+    for (const h of matchIdentityLookup(body.json, index)) {
+      out.push(known(h.identity.kind, h.identity.value, joinWhere(bodyWhere, joinKey('addresses', h.index)), h.chain));
+    }
+  }
+  return out;
+}
+
+function patternFindings(units: readonly Unit[], firstParty: boolean): Finding[] {
+  const out: Finding[] = [];
+  for (const u of units) {
+    if (!u.patterns) continue;
+    if (u.header === 'authorization') {
+      // The homeserver's own token sent to the homeserver is how Matrix works, not a leak.
+      const t = firstParty ? null : bearerToken(String(u.value));
+      if (t) out.push({ kind: 'token', value: t, where: u.where, method: 'pattern' });
+      continue;
+    }
+    const field = u.key !== undefined ? { key: u.key, parent: u.parent } : undefined;
+    for (const c of detectPatterns(u.value, field)) {
+      out.push({ kind: c.kind, value: c.value, where: u.where + (c.detail ?? ''), method: 'pattern' });
+    }
+  }
+  return out;
+}
