@@ -3,8 +3,8 @@
  * sets, merged extractor lists), then `match` runs per request with map probes and segment
  * compares only. Pure: no I/O, no clock.
  *
- * Priority of matches: host specificity (exact > `*.suffix`, longer suffix first > `*`), then path
- * specificity (more literal segments first; an any-path rule counts 0), then load order (pack order,
+ * Priority of matches: path specificity (more literal segments first; an any-path rule counts 0),
+ * then host specificity (exact > `*.suffix`, longer suffix first > `*`), then load order (pack order,
  * then rule order within the pack).
  */
 import { RulePackError } from '../core/errors.js';
@@ -96,7 +96,9 @@ export function compileRuleset(packs: readonly RulePack[]): CompiledRuleset {
         const p = matchRulePath(c, parts);
         if (p) found.push({ c, rank, ...p });
       }
-      found.sort((a, b) => a.rank - b.rank || b.literals - a.literals || a.c.order - b.c.order);
+      // A rule that names the path beats a host-wide catch-all: `*` + /_matrix/identity/v2/lookup on
+      // vector.im is the identity lookup, not vector.im's CDN rule. Host specificity breaks ties.
+      found.sort((a, b) => b.literals - a.literals || a.rank - b.rank || a.c.order - b.c.order);
       return found.map(({ c, params }) => ({ rule: c.rule, params, extract: c.extract }));
     },
     explain: explainRule,

@@ -125,7 +125,11 @@ export function crossChecks(raw: unknown): PackIssue[] {
   return issues;
 }
 
-/** A `path` extractor must name a placeholder present in every path of its rule. */
+/**
+ * A `path` extractor must name a placeholder that at least one path of its rule declares (a typo
+ * would otherwise extract nothing, silently). Paths without it simply yield nothing for it: rules
+ * such as MapTiler's list several URL shapes where only one carries the coordinates.
+ */
 function pathExtractorIssues(r: Record<string, unknown>, i: number): PackIssue[] {
   const extract = r['extract'];
   if (!Array.isArray(extract)) return [];
@@ -139,16 +143,11 @@ function pathExtractorIssues(r: Record<string, unknown>, i: number): PackIssue[]
       issues.push({ path: at, message: `placeholder {${name}} needs paths, but the rule matches any path` });
       return;
     }
-    const missing = paths.filter((p): p is string => {
+    const declared = paths.some((p) => {
       const parsed = typeof p === 'string' ? parsePathPattern(p) : null;
-      return parsed !== null && parsed.ok && !parsed.pattern.names.includes(name);
+      return parsed !== null && parsed.ok && parsed.pattern.names.includes(name);
     });
-    if (missing.length === 1) issues.push({ path: at, message: `placeholder {${name}} is not in path "${missing[0]!}"` });
-    if (missing.length > 1) {
-      const list = missing.map((p) => `"${p}"`).join(', ');
-      const message = `placeholder {${name}} is not in ${missing.length} of the rule's ${paths.length} paths (${list}): it must be in every path, so split the rule`;
-      issues.push({ path: at, message });
-    }
+    if (!declared) issues.push({ path: at, message: `placeholder {${name}} is not in any path of the rule` });
   });
   return issues;
 }

@@ -49,11 +49,11 @@ describe('classify', () => {
     ['POST', 'vector.im', '/_matrix/identity/v2/lookup', 'alpha.identity.lookup', false],
     ['POST', 'id.example.com:443', '/_matrix/identity/v2/lookup?x=1', 'alpha.identity.lookup', false],
     ['GET', 'vector.im', '/_matrix/identity/v2/lookup', null, false],
-    // third party: exact host beats suffix beats any host
-    ['POST', 'scalar.vector.im', '/_matrix/identity/v2/lookup', 'alpha.scalar.any', false],
+    // a rule naming the path beats a host-wide catch-all; host specificity breaks ties
+    ['POST', 'scalar.vector.im', '/_matrix/identity/v2/lookup', 'alpha.identity.lookup', false],
     ['GET', 'scalar.vector.im', '/api/register', 'alpha.scalar.any', false],
     ['GET', 'app.vector.im', '/config.json', 'beta.vector.any', false],
-    ['POST', 'app.vector.im', '/_matrix/identity/v2/lookup', 'beta.vector.any', false],
+    ['POST', 'app.vector.im', '/_matrix/identity/v2/lookup', 'alpha.identity.lookup', false],
     ['GET', 'cdn.example.net', '/media/a/b', 'beta.media.rest', false],
     ['GET', 'example.net', '/media/a/b', null, false],
     ['GET', 'cdn.example.net', '/media/', null, false],
@@ -77,9 +77,11 @@ describe('classify', () => {
 
   it('on a first-party host, skips better non-exposure matches for an exposure rule', () => {
     const home = firstPartySet(['scalar.vector.im']);
-    const r = classify({ method: 'PUT', host: 'scalar.vector.im', path: '/_matrix/client/v3/profile/x/displayname' }, ruleset, home);
-    expect(ruleset.match('PUT', 'scalar.vector.im', '/_matrix/client/v3/profile/x/displayname')[0]!.rule.id).toBe('alpha.scalar.any');
-    expect(r.match?.rule.id).toBe('alpha.profile.displayname');
+    const r = classify({ method: 'POST', host: 'scalar.vector.im', path: '/_matrix/identity/v2/lookup' }, ruleset, home);
+    expect(ruleset.match('POST', 'scalar.vector.im', '/_matrix/identity/v2/lookup')[0]!.rule.id).toBe('alpha.identity.lookup');
+    expect(r.match).toBeNull();
+    const p = classify({ method: 'PUT', host: 'scalar.vector.im', path: '/_matrix/client/v3/profile/x/displayname' }, ruleset, home);
+    expect(p.match?.rule.id).toBe('alpha.profile.displayname');
   });
 
   it('is pure: same input, same answer', () => {

@@ -96,22 +96,22 @@ describe('match: priority', () => {
   const b = aPack('b', [aRule('b.any.anypath'), aRule('b.exact.rooms', { hosts: ['chat.example.org'], paths: ['/rooms/{id}'] })]);
   const rs = compileRuleset([a, b]);
 
-  it('exact host > suffix > any host, then more literal segments, then pack order', () => {
+  it('more literal path segments first, then exact host > suffix > any host, then pack order', () => {
     expect(ids(rs, 'GET', 'chat.example.org', '/rooms/1')).toEqual([
-      'b.exact.rooms', // exact host, 1 literal
-      'a.exact.anypath', // exact host, any path
+      'b.exact.rooms', // 1 literal, exact host
+      'a.any.rooms', // 1 literal, any host
+      'a.exact.anypath', // any path: exact host first
       'a.suffix.anypath',
-      'a.any.rooms',
       'a.any.anypath',
       'b.any.anypath',
     ]);
   });
 
-  it('a longer suffix beats a shorter one', () => {
+  it('a rule naming the path beats a host-wide catch-all; a longer suffix beats a shorter one', () => {
     expect(ids(rs, 'GET', 'x.chat.example.org', '/rooms/1/send')).toEqual([
+      'a.any.rooms.send',
       'a.longsuffix.anypath',
       'a.suffix.anypath',
-      'a.any.rooms.send',
       'a.any.anypath',
       'b.any.anypath',
     ]);

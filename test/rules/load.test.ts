@@ -39,7 +39,7 @@ describe('loadPackFile: each kind of error names file:line:col and the field', (
     ['host.yaml', 8, 13, 'rules[0].hosts[0]', 'must not include a port'],
     ['not-a-list.yaml', 8, 12, 'rules[0].hosts', 'must be a list, not string "example.org"'],
     ['placeholder.yaml', 9, 13, 'rules[0].paths[0]', '{*rest} must be the last segment'],
-    ['path-extractor.yaml', 15, 29, 'rules[0].extract[0].name', 'placeholder {roomId} is not in path "/a/{x}"'],
+    ['path-extractor.yaml', 15, 29, 'rules[0].extract[0].name', 'placeholder {roomId} is not in any path of the rule'],
     ['missing-why.yaml', 5, 5, 'rules[0].why', 'required'],
     ['bad-id.yaml', 5, 9, 'rules[0].id', 'must be dotted lower-case with at least one dot'],
     ['dup-id.yaml', 14, 9, 'rules[1].id', `duplicate rule id "bad.rule.one" (first defined at ${FIX}/bad/dup-id.yaml:5:9)`],

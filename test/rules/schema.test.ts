@@ -104,10 +104,10 @@ describe('validatePack: problems', () => {
     ['empty file', null, [/^: the file is empty: a rule pack must be a mapping/]],
     ['a list', [1], [/^: a rule pack must be a mapping .*, not a list$/]],
     ['duplicate id in a file', pack({ rules: [rule(), rule({ party: 'x' })] }), ['rules.1.id: duplicate rule id "test.rule.one"']],
-    ['path extractor, missing placeholder', pack({ rules: [rule({ paths: ['/a/{x}', '/b'], extract: [{ from: 'path', name: 'x', kind: 'mxid' }] })] }),
-      ['rules.0.extract.0.name: placeholder {x} is not in path "/b"']],
-    ['path extractor, missing from several paths', pack({ rules: [rule({ paths: ['/a/{x}', '/b', '/c'], extract: [{ from: 'path', name: 'x', kind: 'mxid' }] })] }),
-      ['rules.0.extract.0.name: placeholder {x} is not in 2 of the rule\'s 3 paths ("/b", "/c"): it must be in every path, so split the rule']],
+    ['path extractor, placeholder in no path', pack({ rules: [rule({ paths: ['/a/{y}', '/b'], extract: [{ from: 'path', name: 'x', kind: 'mxid' }] })] }),
+      ['rules.0.extract.0.name: placeholder {x} is not in any path of the rule']],
+    ['path extractor, placeholder in some paths only (fine)', pack({ rules: [rule({ paths: ['/a/{x}', '/b', '/c'], extract: [{ from: 'path', name: 'x', kind: 'mxid' }] })] }),
+      []],
     ['path extractor, any path', pack({ rules: [rule({ extract: [{ from: 'path', name: 'x', kind: 'mxid' }] })] }),
       ['rules.0.extract.0.name: placeholder {x} needs paths, but the rule matches any path']],
     ['path extractor in defaults', pack({ defaults: { extract: [{ from: 'path', name: 'x', kind: 'mxid' }] } }),
@@ -126,7 +126,7 @@ describe('validatePack: problems', () => {
       'version: must be 1',
       expect.stringMatching(/^rules.0.category: must be one of/),
       'rules.1.why: must not be empty',
-      'rules.0.extract.0.name: placeholder {x} is not in path "/a"',
+      'rules.0.extract.0.name: placeholder {x} is not in any path of the rule',
       'rules.1.id: duplicate rule id "test.rule.one"',
     ]);
   });
