@@ -15,7 +15,7 @@ const SIGIL_ID = new RegExp(
   'g',
 );
 // v12 room ids and v3+ event ids: the sigil plus a 43-character unpadded sha256 in base64.
-const HASH_ID = /(?<![A-Za-z0-9_+-])([!$])([A-Za-z0-9+/_-]{43})(?![A-Za-z0-9+/_=:-])/g;
+const HASH_ID = /(?<![A-Za-z0-9_+-])([!$])([A-Za-z0-9+/_-]{43})(?![A-Za-z0-9+_=:-])/g;
 const SIGIL_KIND: Record<string, Kind> = { '@': 'mxid', '!': 'room_id', $: 'event_id', '#': 'room_alias' };
 const SERVER_RE = new RegExp(`^${SERVER}$`);
 
