@@ -1,0 +1,215 @@
+/**
+ * `leakwatch start`: wires the data flow together. Everything that can fail on bad input (flags,
+ * rule packs, identities, the data dir, the CA) is done before anything listens, and a listener that
+ * cannot bind closes what was already started: one clear line, non-zero exit, nothing half-started.
+ *
+ *   proxy -> pipeline [audit -> record -> stream] ; store <- dashboard API
+ */
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { loadOrCreateCa } from '../certs/ca.js';
+import { createLeafIssuer } from '../certs/leaf.js';
+import { ConfigError } from '../core/errors.js';
+import { createLogger, type Logger } from '../core/log.js';
+import { ensureDataDir } from '../core/paths.js';
+import { createPipeline } from '../core/pipeline.js';
+import { loadOrCreateDashboardToken, rulesViewFromRuleset, startDashboard, storeDataSource, createStreamStage } from '../dashboard/index.js';
+import { parseCidrs } from '../proxy/cidr.js';
+import { startProxyEngine } from '../proxy/engine.js';
+import { parseResolveSpec } from '../proxy/resolve-spec.js';
+import { createAuditStage, type AuditContext } from '../rules/audit.js';
+import { firstPartySet } from '../rules/classify.js';
+import { knownValuesFromFlags } from '../rules/identities.js';
+import { loadRuleset } from '../rules/load.js';
+import { dbPath, openStore } from '../store/db.js';
+import { createQueries } from '../store/queries.js';
+import { createRecorder } from '../store/recorder.js';
+import { loadOrCreateRedactKey } from '../store/redact.js';
+import { startRetention } from '../store/retention.js';
+import { validateStartFlags, type RawStartFlags, type StartConfig } from './start-options.js';
+import { VERSION } from './version.js';
+
+export interface Running {
+  readonly config: StartConfig;
+  readonly proxyUrl: string;
+  readonly dashboardUrl: string;
+  readonly token: string;
+  readonly sessionId: number;
+  readonly caPath: string;
+  readonly caFingerprint: string;
+  /** Graceful stop: in-flight exchanges get up to graceMs, then everything is flushed. */
+  close(graceMs?: number): Promise<void>;
+}
+
+function readUpstreamCas(files: readonly string[]): string[] {
+  return files.map((f) => {
+    try {
+      const pem = readFileSync(f, 'utf8');
+      if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
+      return pem;
+    } catch (err: unknown) {
+      throw new ConfigError(`--upstream-ca ${f}: ${(err as Error).message}`);
+    }
+  });
+}
+
+function checkWritable(dir: string): void {
+  try {
+    accessSync(dir, constants.W_OK | constants.R_OK);
+  } catch {
+    throw new ConfigError(`--data-dir ${dir}: not writable`);
+  }
+}
+
+function listenError(what: string, host: string, port: number, err: unknown): ConfigError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new ConfigError(`${what} ${host}:${port}: address already in use`);
+  if (code === 'EACCES') return new ConfigError(`${what} ${host}:${port}: permission denied`);
+  return new ConfigError(`${what} ${host}:${port}: ${(err as Error).message}`);
+}
+
+export async function startLeakwatch(config: StartConfig, log: Logger): Promise<Running> {
+  // Pure configuration first: nothing is opened or bound yet.
+  const resolve = new Map(config.resolve.map(parseResolveSpec));
+  const upstreamCaPems = readUpstreamCas(config.upstreamCa);
+  const allowClient = config.allowClient.length > 0 ? parseCidrs(config.allowClient) : undefined;
+  const ruleset = loadRuleset({ builtin: config.builtinRules, extra: config.rules });
+  const known = knownValuesFromFlags(config.identity, config.identities);
+  const auditContext: AuditContext = { ruleset, firstParty: firstPartySet(config.firstParty), known, mode: config.mode };
+
+  const dataDir = ensureDataDir(config.dataDir);
+  checkWritable(dataDir);
+  const ca = await loadOrCreateCa(dataDir);
+  const issuer = await createLeafIssuer(ca);
+  const redactKey = loadOrCreateRedactKey(dataDir);
+  const token = loadOrCreateDashboardToken(dataDir);
+
+  const store = openStore(dbPath(dataDir), { redactKey });
+  const session = store.openSession(config.session);
+  const recorder = createRecorder(store, {
+    sessionId: session.id,
+    storeBodies: config.storeBodies,
+    redact: config.redact,
+    redactKey,
+    bodyCap: config.captureLimit,
+    log,
+  });
+  const retention = startRetention(store, { days: config.retentionDays, log });
+  const queries = createQueries(store);
+  let nextId = store.maxExchangeId() + 1;
+  const startedAt = Date.now();
+  const closers: Array<() => Promise<void> | void> = [
+    () => store.close(),
+    () => recorder.close(),
+    () => retention.stop(),
+  ];
+  const closeAll = async (): Promise<void> => {
+    for (const c of closers.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (err: unknown) {
+        log.error({ err: (err as Error).message }, 'close failed');
+      }
+    }
+  };
+
+  try {
+    let pipelineRef: { pending: number } = { pending: 0 };
+    const dashboard = await startDashboard({
+      host: config.dashboardHost,
+      port: config.dashboardPort,
+      token,
+      data: storeDataSource(queries, recorder),
+      ca: { certPem: ca.certPem, certDer: ca.certDer, fingerprintSha256: ca.fingerprintSha256 },
+      proxy: { host: config.host, port: config.port },
+      rules: () => rulesViewFromRuleset(ruleset, { mode: config.mode }),
+      health: () => ({
+        version: VERSION,
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        queueDepth: pipelineRef.pending + recorder.stats().queued,
+        dropped: recorder.stats().dropped,
+      }),
+      log,
+    }).catch((err: unknown) => {
+      throw listenError('--dashboard-port', config.dashboardHost, config.dashboardPort, err);
+    });
+    closers.push(() => dashboard.close());
+
+    const pipeline = createPipeline(
+      [createAuditStage(() => auditContext), recorder.stage, createStreamStage(dashboard.hub)],
+      ({ exchangeId, stage, err }) => log.error({ exchangeId, stage, err: (err as Error)?.stack ?? String(err) }, 'pipeline stage failed'),
+    );
+    pipelineRef = pipeline;
+    closers.push(() => pipeline.drain());
+
+    const proxy = await startProxyEngine({
+      host: config.host,
+      port: config.port,
+      ca,
+      issuer,
+      resolve,
+      upstreamCaPems,
+      passthrough: config.passthrough,
+      ...(allowClient ? { allowClient } : {}),
+      forbiddenTargets: () => [{ port: dashboard.port }, { port: proxy.port }],
+      captureLimit: config.captureLimit,
+      nextId: () => nextId++,
+      onExchange: (ex) => pipeline.submit(ex),
+      log,
+    }).catch((err: unknown) => {
+      throw listenError('--port', config.host, config.port, err);
+    });
+    let proxyClosed = false;
+    const closeProxy = async (graceMs: number): Promise<void> => {
+      if (proxyClosed) return;
+      proxyClosed = true;
+      await proxy.close(graceMs);
+    };
+    closers.push(() => closeProxy(0));
+
+    const shown = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    return {
+      config,
+      proxyUrl: `http://${shown.includes(':') ? `[${shown}]` : shown}:${proxy.port}`,
+      dashboardUrl: dashboard.url,
+      token,
+      sessionId: session.id,
+      caPath: ca.certPath,
+      caFingerprint: ca.fingerprintSha256,
+      async close(graceMs = 5000) {
+        await closeProxy(graceMs);
+        await closeAll();
+      },
+    };
+  } catch (err: unknown) {
+    await closeAll();
+    throw err;
+  }
+}
+
+export async function startCommand(raw: Record<string, unknown>): Promise<void> {
+  const config = validateStartFlags(raw as RawStartFlags);
+  const log = createLogger();
+  const running = await startLeakwatch(config, log);
+  process.stdout.write(
+    `leakwatch ${VERSION}: proxy ${running.proxyUrl} · dashboard ${running.dashboardUrl}/?token=${running.token}\n` +
+      `  CA ${running.caPath} (SHA-256 ${running.caFingerprint}) · mode ${config.mode} · session ${running.sessionId}\n`,
+  );
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: finishing in-flight exchanges (up to 5 s), then flushing');
+    running.close(5000).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err: (err as Error).message }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  // A proxy must outlive every bug in a stage or a socket handler: log, never crash.
+  process.on('unhandledRejection', (err) => log.error({ err: String((err as Error)?.stack ?? err) }, 'unhandled rejection (contained)'));
+  process.on('uncaughtException', (err) => log.error({ err: String(err?.stack ?? err) }, 'uncaught exception (contained)'));
+}
