@@ -113,7 +113,7 @@ export function buildKnownValueIndex(identities: readonly Identity[]): KnownValu
   return { identities: [...identities], exact, long, folded, threepids, hasShort };
 }
 
-const TOKEN_SPLIT = /[\s&=;,:"'/?#|<>()[\]{}]+/;
+const TOKEN_SPLIT = /[^\p{L}\p{N}_@+.-]+/u;
 
 /**
  * Which identities a string carries, at most one variant each (the simplest chain found).

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../core/errors.js';
+import { formsOf, variantsOf } from '../../rules/detect/known-variants.js';
+import {
+  buildKnownValueIndex,
+  findKnownInBytes,
+  findKnownValues,
+  parseIdentitiesText,
+  parseIdentity,
+} from '../../rules/known-values.js';
+
+const h = (alg: string, s: string) => createHash(alg).update(s).digest();
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+describe('parseIdentity', () => {
+  it.each([
+    ['email=alice@example.org', { kind: 'email', value: 'alice@example.org' }],
+    ['phone=+447700900123', { kind: 'phone', value: '+447700900123' }],
+    ['mxid=@alice:example.org', { kind: 'mxid', value: '@alice:example.org' }],
+    [' display_name = Alice Liddell ', { kind: 'display_name', value: 'Alice Liddell' }],
+  ])('%s', (spec, want) => {
+    expect(parseIdentity(spec)).toEqual(want);
+  });
+  it.each([['nokind'], ['colour=red'], ['email=not-an-email'], ['phone=07700900123'], ['mxid=alice'], ['email=']])(
+    'rejects %s with ConfigError',
+    (spec) => {
+      expect(() => parseIdentity(spec)).toThrow(ConfigError);
+    },
+  );
+  it('parses a file with comments and blank lines, naming file:line on errors', () => {
+    const text = '# me\nemail=alice@example.org\n\n  phone=+447700900123  \n# contacts\nemail=bob@example.com\n';
+    expect(parseIdentitiesText(text, 'ids.txt')).toHaveLength(3);
+    expect(() => parseIdentitiesText('email=a@b.c\nbogus line\n', 'ids.txt')).toThrow(/^ids\.txt:2: /);
+  });
+});
+
+describe('known-value index', () => {
+  const email = 'Alice@Example.org';
+  const idx = buildKnownValueIndex([
+    { kind: 'email', value: email },
+    { kind: 'phone', value: '+447700900123' },
+  ]);
+  const lower = 'alice@example.org';
+  const cases: Array<[string, string, string]> = [
+    ['plain', email, 'plain'],
+    ['lower', lower, 'lower'],
+    ['url', encodeURIComponent(lower), 'url(lower)'],
+    ['base64', b64(lower), 'base64(lower)'],
+    ['base64url', Buffer.from(lower).toString('base64url'), 'base64url(lower)'],
+    ['hex', Buffer.from(lower).toString('hex'), 'hex(lower)'],
+    ['md5', h('md5', lower).toString('hex'), 'md5(lower)'],
+    ['sha1', h('sha1', lower).toString('hex'), 'sha1(lower)'],
+    ['sha256', h('sha256', lower).toString('hex'), 'sha256(lower)'],
+    ['sha512', h('sha512', lower).toString('hex'), 'sha512(lower)'],
+    ['SHA256', h('sha256', lower).toString('hex').toUpperCase(), 'upper(sha256(lower))'],
+    ['sha256 base64', h('sha256', lower).toString('base64'), 'base64(sha256(lower))'],
+    ['sha256 base64url', h('sha256', lower).toString('base64url'), 'base64url(sha256(lower))'],
+    ['md5 base64', h('md5', lower).toString('base64'), 'base64(md5(lower))'],
+    ['sha256(md5)', h('sha256', h('md5', lower).toString('hex')).toString('hex'), 'sha256(md5(lower))'],
+    ['md5(sha256)', h('md5', h('sha256', lower).toString('hex')).toString('hex'), 'md5(sha256(lower))'],
+    ['sha256 of plain', h('sha256', email).toString('hex'), 'sha256(plain)'],
+    ['phone e164', '+447700900123', 'plain'],
+    ['phone digits', '447700900123', 'digits'],
+    ['phone 00', '00447700900123', 'intl00'],
+    ['phone national', '07700900123', 'national'],
+    ['phone sha256 digits', h('sha256', '447700900123').toString('hex'), 'sha256(digits)'],
+  ];
+  it.each(cases)('%s is indexed with its chain and found inside a body string', (_n, text, chain) => {
+    expect(idx.long.some((v) => v.text === text.replace(/=+$/, '') && v.chain === chain)).toBe(true);
+    const hits = findKnownValues(idx, `{"x":"pre ${text} post"}`);
+    expect(hits).toHaveLength(1);
+    // One hit per identity: the simplest chain present (`00447…` also contains the digits form).
+    expect(hits[0]?.identity.kind).toBe(_n.startsWith('phone') ? 'phone' : 'email');
+  });
+  it('finds a padded base64 whole value and case-insensitive plain text', () => {
+    expect(findKnownValues(idx, b64(lower)).map((v) => v.chain)).toEqual(['base64(lower)']);
+    expect(findKnownValues(idx, 'ALICE@EXAMPLE.ORG')[0]?.identity.value).toBe(email);
+  });
+  it('finds short values only as whole tokens', () => {
+    const short = buildKnownValueIndex([{ kind: 'display_name', value: 'Bob' }]);
+    expect(findKnownValues(short, 'hi Bob!')).toHaveLength(1);
+    expect(findKnownValues(short, 'Bobby')).toHaveLength(0);
+  });
+  it('searches binary bodies', () => {
+    expect(findKnownInBytes(idx, Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(lower), Buffer.from([0xff])]))).toHaveLength(1);
+  });
+  it('nothing for unrelated text and an empty index', () => {
+    expect(findKnownValues(idx, 'nothing to see here at all')).toEqual([]);
+    expect(findKnownValues(buildKnownValueIndex([]), lower)).toEqual([]);
+  });
+  it('case-folds emails like the 3PID appendix (Strauß → strauss)', () => {
+    expect(formsOf('email', 'Strauß@Example.com').map((f) => f.text)).toContain('strauss@example.com');
+  });
+  it('labels every variant with a chain', () => {
+    const vs = variantsOf({ name: 'lower', text: lower }, false);
+    expect(new Set(vs.map((v) => v.chain)).size).toBe(vs.length);
+  });
+});
