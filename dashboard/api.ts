@@ -58,7 +58,7 @@ export function apiRouter(deps: ApiDeps): Router {
   r.get('/timeline', async (req, res) => {
     const until = time(req.query, 'until') ?? Date.now();
     const since = time(req.query, 'since') ?? until - 60 * MINUTE;
-    const bucketMs = int(req.query, 'bucketMs', 1000, 24 * 60 * MINUTE) ?? MINUTE;
+    const bucketMs = int(req.query, 'bucketMs', MINUTE, 24 * 60 * MINUTE) ?? MINUTE;
     if (since >= until) throw new BadRequest('since: must be before until');
     if ((until - since) / bucketMs > MAX_BUCKETS) throw new BadRequest(`too many buckets (max ${MAX_BUCKETS})`);
     const session = text(req.query, 'session');

@@ -89,27 +89,30 @@ export interface FlowDetail {
 }
 
 export interface SummaryCell {
-  readonly party: string;
+  /** null: findings in exchanges no rule matched. */
+  readonly party: string | null;
   readonly category: string | null;
   readonly kind: string;
   readonly count: number;
-  readonly firstSeen: string;
-  readonly lastSeen: string;
+  /** Epoch ms. */
+  readonly firstSeen: number;
+  readonly lastSeen: number;
 }
 
 export interface TimelineBucket {
   /** Bucket start, epoch ms. */
   readonly t: number;
-  readonly party: string;
+  readonly party: string | null;
   readonly requests: number;
   readonly leaks: number;
 }
 
 export interface SessionInfo {
-  readonly id: string;
-  readonly name?: string | null;
-  readonly startedAt?: string | null;
-  readonly flows?: number;
+  readonly id: number;
+  readonly name: string;
+  /** Epoch ms. */
+  readonly startedAt: number;
+  readonly flows: number;
 }
 
 export interface RecorderStats {

@@ -5,3 +5,5 @@ export { createStreamStage } from './stage.js';
 export { StreamHub, type HubOptions } from './hub.js';
 export type { DashboardOptions, RulesView, HealthView, RuleView, CaView } from './types.js';
 export type * from './data-source.js';
+export { storeDataSource } from './store-adapter.js';
+export { rulesViewFromRuleset, type RulesViewExtras } from './rules-view.js';

@@ -14,7 +14,20 @@ import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 
 const require = createRequire(import.meta.url);
-const pkgDir = (name: string): string => dirname(require.resolve(`${name}/package.json`));
+/** A package's root: walk up from its entry point (not every package exports ./package.json). */
+function pkgDir(name: string): string {
+  let dir = dirname(require.resolve(name));
+  for (;;) {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === name) return dir;
+    } catch {
+      // no package.json here: keep walking
+    }
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`leakwatch: cannot find the ${name} package`);
+    dir = up;
+  }
+}
 
 /** URL path -> file. Only these node_modules files are served. */
 export function vendorFiles(): Record<string, string> {

@@ -15,6 +15,8 @@ export interface RuleView {
   readonly why: string;
   readonly cite: string;
   readonly remediation: string;
+  /** One sentence: what the rule matches and what it means. */
+  readonly explain?: string;
   /** Hits recorded by the store (all time); the server adds `hitsSinceStart` from the stream. */
   readonly hits?: number;
   readonly source?: { readonly file: string; readonly line: number };

@@ -1,0 +1,57 @@
+// The UI's only door to the server: JSON GETs under /api and the /api/stream WebSocket.
+// The token travels in the HttpOnly cookie set by the start-up link; scripts never see it.
+
+export class Unauthorized extends Error {}
+
+export async function getJSON(path, params) {
+  const qs = params ? new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== '')) : null;
+  const url = qs && [...qs].length ? `${path}?${qs}` : path;
+  const res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  if (res.status === 401) throw new Unauthorized('unauthorized');
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(body.error || `HTTP ${res.status}`);
+  return body;
+}
+
+/**
+ * Keeps one stream open, reconnecting with ?since=<last id seen> so nothing is missed across
+ * drops (the server replays from its ring and the store).
+ */
+export function openStream({ onFlows, onGap, onStatus, lastId }) {
+  let ws;
+  let last = lastId ?? null;
+  let delay = 500;
+  let stopped = false;
+  const connect = () => {
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const since = last !== null ? `?since=${encodeURIComponent(last)}` : '';
+    ws = new WebSocket(`${proto}//${location.host}/api/stream${since}`);
+    ws.onopen = () => {
+      delay = 500;
+      onStatus('live');
+    };
+    ws.onmessage = (ev) => {
+      let msg;
+      try {
+        msg = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      if (msg.type === 'flows' && Array.isArray(msg.items) && msg.items.length) {
+        last = msg.items[msg.items.length - 1].id;
+        onFlows(msg.items);
+      } else if (msg.type === 'gap') onGap(msg.missed);
+    };
+    ws.onclose = () => {
+      if (stopped) return;
+      onStatus('reconnecting');
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 10000);
+    };
+  };
+  connect();
+  return () => {
+    stopped = true;
+    ws?.close();
+  };
+}

@@ -1,0 +1,93 @@
+// Exchange detail: headers and decoded bodies with each leaked value marked where it sits, the
+// rule that matched (why, citation, remediation) and, for WebSocket messages, the connection.
+import { useEffect, useState } from 'preact/hooks';
+import { html } from 'htm/preact';
+import { getJSON } from '../api.js';
+import { categoryChip, chip, fmtDateTime, fmtTime, kindChips, safeLink, verdictChip } from '../format.js';
+import { Highlighted, needles } from '../highlight.js';
+
+export function prettyBody(text, contentType) {
+  if (text === null || text === undefined) return null;
+  const t = text.trim();
+  if (/json/i.test(contentType || '') || t.startsWith('{') || t.startsWith('[')) {
+    try {
+      return JSON.stringify(JSON.parse(t), null, 2);
+    } catch {
+      // not JSON after all: show as sent
+    }
+  }
+  return text;
+}
+
+function Body({ body, marks }) {
+  if (!body) return html`<p class="muted">No body.</p>`;
+  if (!body.stored) return html`<p class="muted">Body of ${body.size} bytes not stored (see --store-bodies).</p>`;
+  const meta = html`<p class="muted">${body.contentType || 'unknown type'} · ${body.size} bytes${body.truncated ? ' (truncated)' : ''}</p>`;
+  const text = prettyBody(body.text, body.contentType);
+  if (text !== null) return html`${meta}<pre class="body"><${Highlighted} text=${text} values=${marks} /></pre>`;
+  if (body.base64) return html`${meta}<pre class="body binary">${body.base64}</pre>`;
+  return meta;
+}
+
+function Headers({ headers, marks }) {
+  if (!headers?.length) return html`<p class="muted">No headers recorded.</p>`;
+  return html`<table class="headers"><tbody>${headers.map(([k, v]) => html`<tr>
+    <th>${k}</th><td><${Highlighted} text=${v} values=${marks} /></td></tr>`)}</tbody></table>`;
+}
+
+function RuleBox({ rule, id }) {
+  if (!id) return html`<div class="panel"><h3>Rule</h3><p class="muted">No rule matched this exchange.</p></div>`;
+  if (!rule) return html`<div class="panel"><h3>Rule <code>${id}</code></h3><p class="muted">Not in the loaded packs.</p></div>`;
+  return html`<div class="panel rule">
+    <h3>Rule <code>${rule.id}</code> ${chip(rule.action, 'action')} ${chip(rule.severity, `sev sev-${rule.severity}`)}</h3>
+    <p><b>Why it matters: </b>${rule.why}</p>
+    <p><b>Source: </b>${safeLink(rule.cite)}</p>
+    <p><b>What to do: </b>${rule.remediation}</p>
+    <p class="muted">Pack ${rule.pack} · party ${rule.party}</p>
+  </div>`;
+}
+
+function WsMessages({ ws, current }) {
+  if (!ws) return null;
+  return html`<div class="panel"><h3>WebSocket connection ${ws.connectionId}</h3>
+    <table class="flows"><thead><tr><th>Time</th><th>Dir</th><th>Size</th><th>Kinds</th><th>Data</th></tr></thead>
+    <tbody>${ws.messages.map((m) => html`<tr class=${m.id === current ? 'current' : ''} onClick=${() => (location.hash = `#/flow/${m.id}`)}>
+      <td>${fmtTime(m.time)}</td><td>${m.direction === 'send' ? '↑ sent' : '↓ received'}</td><td>${m.size}</td>
+      <td>${kindChips(m.kinds)}</td><td class="path">${m.binary ? '(binary)' : (m.text ?? '')}</td></tr>`)}</tbody></table></div>`;
+}
+
+export function DetailView({ id }) {
+  const [d, setD] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    setD(null);
+    setError(null);
+    getJSON(`/api/flows/${encodeURIComponent(id)}`).then(setD, (e) => setError(e.message));
+  }, [id]);
+  if (error) return html`<p class="error">Exchange ${id}: ${error}</p>`;
+  if (!d) return html`<p class="muted">Loading…</p>`;
+  const f = d.flow;
+  const marks = needles((f.leaks || []).map((l) => l.value));
+  return html`<section class="detail">
+    <p><a href="#/live">← Live</a></p>
+    <h2 class="url"><span class="method">${f.method}</span> <${Highlighted} text=${f.url} values=${marks} /></h2>
+    <p class="facts">${fmtDateTime(f.time)} · client ${f.client} · status ${f.status ?? f.error ?? '—'} ·
+      ${f.party ?? 'no rule'} ${categoryChip(f.category, f.firstParty)} ${verdictChip(f.verdict)} ${kindChips(f.kinds)}
+      ${f.durationMs !== null && f.durationMs !== undefined ? ` · ${f.durationMs} ms` : ''}</p>
+    <${RuleBox} rule=${d.ruleInfo} id=${f.rule} />
+    <div class="panel"><h3>Findings</h3>
+      ${f.leaks?.length ? html`<table class="findings"><thead><tr><th>Kind</th><th>Value</th><th>Where</th><th>How found</th></tr></thead>
+        <tbody>${f.leaks.map((l) => html`<tr><td>${chip(l.kind, 'kind')}</td><td><mark class="leak">${l.value}</mark></td>
+          <td><code>${l.where}</code></td><td>${l.method}</td></tr>`)}</tbody></table>` : html`<p class="muted">No personal data found.</p>`}
+    </div>
+    ${d.notes?.length ? html`<div class="panel"><h3>Notes</h3><ul>${d.notes.map((n) => html`<li>${n}</li>`)}</ul></div>` : null}
+    <div class="split">
+      <div class="panel"><h3>Request</h3><${Headers} headers=${d.request?.headers} marks=${marks} />
+        <${Body} body=${d.request?.body} marks=${marks} /></div>
+      <div class="panel"><h3>Response</h3>${d.response
+        ? html`<${Headers} headers=${d.response.headers} marks=${marks} /><${Body} body=${d.response.body} marks=${marks} />`
+        : html`<p class="muted">No response.</p>`}</div>
+    </div>
+    <${WsMessages} ws=${d.websocket} current=${f.id} />
+  </section>`;
+}

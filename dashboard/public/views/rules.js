@@ -1,0 +1,35 @@
+// Rules: loaded packs, each rule's category, action and hit counts, and rejected rules.
+import { useEffect, useState } from 'preact/hooks';
+import { html } from 'htm/preact';
+import { getJSON } from '../api.js';
+import { chip, safeLink } from '../format.js';
+
+export function RulesView() {
+  const [view, setView] = useState(null);
+  const [error, setError] = useState(null);
+  const [q, setQ] = useState('');
+  useEffect(() => {
+    getJSON('/api/rules').then(setView, (e) => setError(e.message));
+  }, []);
+  if (error) return html`<p class="error">${error}</p>`;
+  if (!view) return html`<p class="muted">Loading…</p>`;
+  const needle = q.toLowerCase();
+  const rules = view.rules.filter((r) => !needle || [r.id, r.party, r.category, r.pack, r.action].some((s) => String(s).toLowerCase().includes(needle)));
+  return html`<section class="rules">
+    <div class="toolbar"><h2>Rules</h2>${view.mode ? chip(`mode: ${view.mode}`, 'action') : null}
+      <input type="search" placeholder="filter rules" value=${q} onInput=${(e) => setQ(e.currentTarget.value)} /></div>
+    ${view.rejected?.length ? html`<div class="panel rejected"><h3>Rejected (${view.rejected.length})</h3><ul>
+      ${view.rejected.map((r) => html`<li><code>${r.message}</code></li>`)}</ul></div>` : null}
+    <div class="panel"><h3>Packs</h3><table><thead><tr><th>Pack</th><th>Rules</th><th>Description</th><th>File</th></tr></thead>
+      <tbody>${view.packs.map((p) => html`<tr><td>${p.pack}</td><td>${p.rules}</td><td>${p.description}</td><td><code>${p.file}</code></td></tr>`)}</tbody></table></div>
+    <div class="table-wrap"><table class="rules-table">
+      <thead><tr><th>Rule</th><th>Party</th><th>Category</th><th>Action</th><th>Severity</th><th>Hits</th><th>Since start</th><th>Hosts</th><th>Why</th></tr></thead>
+      <tbody>${rules.map((r) => html`<tr>
+        <td><code>${r.id}</code><br /><small class="muted">${r.pack}</small></td><td>${r.party}</td>
+        <td>${chip(r.category, `cat cat-${r.category}`)}</td><td>${chip(r.action, 'action')}</td>
+        <td>${chip(r.severity, `sev sev-${r.severity}`)}</td><td class="num">${r.hits ?? '—'}</td><td class="num">${r.hitsSinceStart}</td>
+        <td><small>${(r.hosts || []).join(', ')}</small></td>
+        <td><small>${r.why}</small> ${r.cite ? safeLink(r.cite, 'source') : null}</td></tr>`)}</tbody>
+    </table></div>
+  </section>`;
+}
