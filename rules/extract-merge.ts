@@ -8,7 +8,10 @@ import type { Finding } from '../core/audit.js';
 
 export const MAX_FINDINGS = 500;
 
-const vw = (f: Finding): string => `${f.value.toLowerCase()}\u0000${f.where}`;
+// Same value: case-insensitive, and phones by digits (a structural `447700900123` and a pattern
+// `+447700900123` are one number).
+const norm = (f: Finding): string => (f.kind === 'phone' ? f.value.replace(/\D/g, '') : f.value.toLowerCase());
+const vw = (f: Finding): string => `${norm(f)}\u0000${f.where}`;
 const kvw = (f: Finding): string => `${f.kind}\u0000${f.value}\u0000${f.where}`;
 
 export function mergeFindings(
