@@ -1,13 +1,15 @@
 /**
- * Interning of leaked values by their keyed hash (values_by_id). The cache maps hash -> id, so raw
- * values never sit in memory longer than one batch, and it is bounded.
+ * Interning of leaked values by their keyed hash (values_by_id). The bounded cache maps the raw
+ * value -> id, so a repeated value costs neither an HMAC nor a query; only process memory (which
+ * holds the exchange anyway) ever sees the raw value.
  */
 import type Database from 'better-sqlite3';
 
 const CACHE_CAP = 50_000;
 
 export interface ValueInterner {
-  id(hash: Buffer, shown: string, redacted: boolean): number;
+  /** `describe` runs on a cache miss only: it gives the keyed hash and what to store. */
+  id(raw: string, describe: () => { hash: Buffer; shown: string; redacted: boolean }): number;
   reset(): void;
 }
 
@@ -16,14 +18,14 @@ export function createValueInterner(db: Database.Database): ValueInterner {
   const ins = db.prepare('INSERT OR IGNORE INTO values_by_id (hash, shown, redacted) VALUES (?, ?, ?)');
   const sel = db.prepare('SELECT id FROM values_by_id WHERE hash = ?').pluck();
   return {
-    id(hash, shown, redacted) {
-      const key = hash.toString('base64');
-      const hit = cache.get(key);
+    id(raw, describe) {
+      const hit = cache.get(raw);
       if (hit !== undefined) return hit;
+      const { hash, shown, redacted } = describe();
       ins.run(hash, shown, redacted ? 1 : 0);
       const id = sel.get(hash) as number;
       if (cache.size >= CACHE_CAP) cache = new Map();
-      cache.set(key, id);
+      cache.set(raw, id);
       return id;
     },
     reset() {

@@ -76,8 +76,11 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
       partyId, categoryId, intern.id('severities', audit?.severity ?? 'none'),
       intern.id('verdicts', audit?.verdict ?? ex.applied?.verdict ?? 'allow'), audit?.firstParty ? 1 : 0, findings.length);
     for (const f of findings) {
-      const hash = keyedHash(opts.redactKey, f.value);
-      const valueId = values.id(hash, opts.redact ? maskValue(f.kind, f.value) : f.value, opts.redact);
+      const valueId = values.id(f.value, () => ({
+        hash: keyedHash(opts.redactKey, f.value),
+        shown: opts.redact ? maskValue(f.kind, f.value) : f.value,
+        redacted: opts.redact,
+      }));
       const kindId = intern.id('kinds', f.kind);
       insFinding.run(ex.id, kindId, valueId, intern.id('wheres', scrub(f.where)), intern.id('fmethods', f.method));
       const key = `${partyId},${categoryId},${kindId}`;
