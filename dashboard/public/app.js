@@ -94,4 +94,6 @@ function App() {
     <main>${view}</main>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = ''; // drop the "Loading…" placeholder: render() keeps foreign children
+render(html`<${App} />`, root);

@@ -13,6 +13,14 @@ export const fmtDateTime = (t) => {
   return Number.isNaN(d.getTime()) ? String(t) : d.toLocaleString([], { hour12: false });
 };
 
+/** Time of day for today, date and time before that. */
+export const fmtShort = (t) => {
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime())) return '';
+  const today = new Date().toDateString() === d.toDateString();
+  return today ? d.toLocaleTimeString([], { hour12: false, hour: '2-digit', minute: '2-digit' }) : d.toLocaleDateString();
+};
+
 export const chip = (text, cls = '') => html`<span class=${`chip ${cls}`}>${text}</span>`;
 
 export const categoryChip = (category, firstParty) =>

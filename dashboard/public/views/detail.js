@@ -71,9 +71,12 @@ export function DetailView({ id }) {
   return html`<section class="detail">
     <p><a href="#/live">← Live</a></p>
     <h2 class="url"><span class="method">${f.method}</span> <${Highlighted} text=${f.url} values=${marks} /></h2>
-    <p class="facts">${fmtDateTime(f.time)} · client ${f.client} · status ${f.status ?? f.error ?? '—'} ·
-      ${f.party ?? 'no rule'} ${categoryChip(f.category, f.firstParty)} ${verdictChip(f.verdict)} ${kindChips(f.kinds)}
-      ${f.durationMs !== null && f.durationMs !== undefined ? ` · ${f.durationMs} ms` : ''}</p>
+    <ul class="facts">
+      <li>${fmtDateTime(f.time)}</li><li>client ${f.client}</li><li>status ${f.status ?? f.error ?? '—'}</li>
+      ${f.durationMs !== null && f.durationMs !== undefined ? html`<li>${f.durationMs} ms</li>` : null}
+      <li>${verdictChip(f.verdict)}</li>
+    </ul>
+    <p class="facts">${f.party ?? 'no rule matched'} ${categoryChip(f.category, f.firstParty)} ${kindChips(f.kinds)}</p>
     <${RuleBox} rule=${d.ruleInfo} id=${f.rule} />
     <div class="panel"><h3>Findings</h3>
       ${f.leaks?.length ? html`<table class="findings"><thead><tr><th>Kind</th><th>Value</th><th>Where</th><th>How found</th></tr></thead>

@@ -95,7 +95,7 @@ export function LiveView({ params }) {
             data-id=${f.id} onClick=${() => (location.hash = `#/flow/${f.id}`)}>
           <td class="nowrap">${fmtTime(f.time)}</td><td>${f.client}</td><td>${f.method}</td>
           <td class="host">${f.host}</td><td class="path" title=${f.path}>${f.path}</td>
-          <td>${f.party ?? ''}</td><td>${categoryChip(f.category, f.firstParty)}</td>
+          <td class="party" title=${f.party ?? ''}>${f.party ?? ''}</td><td>${categoryChip(f.category, f.firstParty)}</td>
           <td>${kindChips(f.kinds)}</td><td>${verdictChip(f.verdict)}</td>
           <td>${f.status ?? f.error ?? ''}</td></tr>`)}
       </tbody>

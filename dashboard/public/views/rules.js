@@ -20,16 +20,20 @@ export function RulesView() {
       <input type="search" placeholder="filter rules" value=${q} onInput=${(e) => setQ(e.currentTarget.value)} /></div>
     ${view.rejected?.length ? html`<div class="panel rejected"><h3>Rejected (${view.rejected.length})</h3><ul>
       ${view.rejected.map((r) => html`<li><code>${r.message}</code></li>`)}</ul></div>` : null}
-    <div class="panel"><h3>Packs</h3><table><thead><tr><th>Pack</th><th>Rules</th><th>Description</th><th>File</th></tr></thead>
-      <tbody>${view.packs.map((p) => html`<tr><td>${p.pack}</td><td>${p.rules}</td><td>${p.description}</td><td><code>${p.file}</code></td></tr>`)}</tbody></table></div>
+    <div class="panel"><h3>Packs</h3><table class="packs"><thead><tr><th>Pack</th><th>Rules</th><th>Description</th></tr></thead>
+      <tbody>${view.packs.map((p) => html`<tr><td><b>${p.pack}</b><br /><small class="muted">${p.file}</small></td><td class="num">${p.rules}</td>
+        <td><small>${p.description}</small></td></tr>`)}</tbody></table></div>
+    <p class="muted">${rules.length} of ${view.rules.length} rules. Open a rule for what it means, its source and what to do.</p>
     <div class="table-wrap"><table class="rules-table">
-      <thead><tr><th>Rule</th><th>Party</th><th>Category</th><th>Action</th><th>Severity</th><th>Hits</th><th>Since start</th><th>Hosts</th><th>Why</th></tr></thead>
-      <tbody>${rules.map((r) => html`<tr>
-        <td><code>${r.id}</code><br /><small class="muted">${r.pack}</small></td><td>${r.party}</td>
+      <thead><tr><th>Rule</th><th>Party</th><th>Category</th><th>Action</th><th>Severity</th><th>Hits</th><th>Since start</th></tr></thead>
+      <tbody>${rules.map((r) => html`<tr data-rule=${r.id}>
+        <td class="rule-cell"><details><summary><code>${r.id}</code> <small class="muted">${r.pack}</small></summary>
+          ${r.explain ? html`<p>${r.explain}</p>` : null}
+          <p><b>Why: </b>${r.why}</p><p><b>Source: </b>${safeLink(r.cite)}</p><p><b>What to do: </b>${r.remediation}</p>
+        </details></td>
+        <td class="party" title=${r.party}>${r.party}</td>
         <td>${chip(r.category, `cat cat-${r.category}`)}</td><td>${chip(r.action, 'action')}</td>
-        <td>${chip(r.severity, `sev sev-${r.severity}`)}</td><td class="num">${r.hits ?? '—'}</td><td class="num">${r.hitsSinceStart}</td>
-        <td><small>${(r.hosts || []).join(', ')}</small></td>
-        <td><small>${r.why}</small> ${r.cite ? safeLink(r.cite, 'source') : null}</td></tr>`)}</tbody>
+        <td>${chip(r.severity, `sev sev-${r.severity}`)}</td><td class="num">${r.hits ?? '—'}</td><td class="num">${r.hitsSinceStart}</td></tr>`)}</tbody>
     </table></div>
   </section>`;
 }

@@ -25,11 +25,11 @@ export function SetupView() {
         ${info.proxyReachableFromLan ? null : html`<p class="warn">The proxy listens on loopback only: other devices cannot use it.
           Start with <code>--host 0.0.0.0</code> (and <code>--dashboard-host 0.0.0.0</code> for this page) to onboard a phone.</p>`}
         <h3>CA certificate</h3>
-        <p class="downloads">
-          <a href=${info.downloads.pem} download>leakwatch-ca.pem</a> (browsers, desktops)
-          <a href=${info.downloads.der} download>leakwatch-ca.der</a> (DER)
-          <a href=${info.downloads.crt} download>leakwatch-ca.crt</a> (Android)
-        </p>
+        <ul class="downloads">
+          <li><a href=${info.downloads.pem} download>leakwatch-ca.pem</a> PEM: browsers, desktops, iOS, Synapse</li>
+          <li><a href=${info.downloads.der} download>leakwatch-ca.der</a> DER: Windows and other installers</li>
+          <li><a href=${info.downloads.crt} download>leakwatch-ca.crt</a> DER named .crt: Android</li>
+        </ul>
         <p>SHA-256 fingerprint — compare it with what the device shows before trusting it:</p>
         <p><code class="fp">${info.fingerprintSha256}</code></p>
         <p class="muted">Trust this CA only on devices you are auditing, and remove it when you are done: anyone with the

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { getJSON } from '../api.js';
 import { subscribe } from '../live-state.js';
-import { categoryChip, fmtDateTime, hashFor } from '../format.js';
+import { categoryChip, fmtDateTime, fmtShort, hashFor } from '../format.js';
 
 const NO_RULE = '(no rule matched)';
 
@@ -57,18 +57,18 @@ export function WhoView() {
   const { rows, kinds } = pivot(cells);
   return html`<section class="who">
     <h2>Who knows what</h2>
-    <p class="muted">Each cell counts the exchanges in which a party received that kind of personal data. Click a cell to see them.</p>
+    <p class="muted">Each cell counts the exchanges in which a party received that kind of personal data, with when it was first and last seen. Click a count to see the exchanges.</p>
     <div class="table-wrap"><table class="matrix">
       <thead><tr><th>Party</th>${kinds.map((k) => html`<th class="kind-col"><span>${k}</span></th>`)}</tr></thead>
       <tbody>${rows.map((r) => html`<tr>
-        <th class="party">${r.party} ${[...r.categories].map((c) => categoryChip(c))}</th>
+        <th class="party"><span class="name" title=${r.party}>${r.party}</span> ${[...r.categories].map((c) => categoryChip(c))}</th>
         ${kinds.map((k) => {
           const c = r.cells.get(k);
           if (!c) return html`<td class="zero"></td>`;
           const title = `${c.count} × ${k} → ${r.party}\nfirst seen ${fmtDateTime(c.firstSeen)}\nlast seen ${fmtDateTime(c.lastSeen)}`;
           return html`<td class="cell" data-party=${r.party} data-kind=${k} title=${title}>
             <a href=${hashFor('live', { party: r.rawParty ?? '', kind: k })}>${c.count}</a>
-            <small>${fmtDateTime(c.lastSeen)}</small></td>`;
+            <small>${fmtShort(c.firstSeen)} – ${fmtShort(c.lastSeen)}</small></td>`;
         })}
       </tr>`)}</tbody>
     </table></div>
