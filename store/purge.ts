@@ -50,9 +50,10 @@ export function purgeValue(store: Store, value: string): number {
       for (const id of exchanges) delBodies.run(id * 4, id * 4 + 3);
       db.prepare('DELETE FROM details WHERE exchange_id IN (SELECT value FROM json_each(?))').run(exList);
       for (const sp of spellings) {
-        db.prepare(`UPDATE exchanges SET path = replace(path, ?1, ?2), url = replace(url, ?1, ?2)
-          WHERE id IN (SELECT value FROM json_each(?3))`).run(sp, placeholder, exList);
-        db.prepare('UPDATE OR IGNORE wheres_by_id SET name = replace(name, ?1, ?2) WHERE instr(name, ?1) > 0').run(sp, placeholder);
+        db.prepare(`UPDATE exchanges SET path = replace(path, @sp, @ph), url = replace(url, @sp, @ph)
+          WHERE id IN (SELECT value FROM json_each(@ids))`).run({ sp, ph: placeholder, ids: exList });
+        db.prepare('UPDATE OR IGNORE wheres_by_id SET name = replace(name, @sp, @ph) WHERE instr(name, @sp) > 0')
+          .run({ sp, ph: placeholder });
       }
       fix.findingsGone(hits);
       const timeline = db.prepare('UPDATE timeline SET leaks = leaks - ? WHERE minute = ? AND session_id = ? AND party_id = ?');
