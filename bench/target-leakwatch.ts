@@ -1,0 +1,65 @@
+/**
+ * The leakwatch target: `node dist/cli/main.js start` with its whole pipeline (built-in rule packs,
+ * extraction, SQLite recording in a throw-away data dir) plus a WebSocket client draining the
+ * dashboard's live stream for the whole run. Host names reach the origin via one --resolve each.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Child } from './proc.js';
+import { freePort, startChild } from './proc.js';
+import { benchDir, waitPort, type TargetSpec } from './targets.js';
+
+export const leakwatchMain = join(benchDir, '..', 'cli', 'main.js');
+
+/** Extra node flags for the proxy process, e.g. ['--cpu-prof', '--cpu-prof-dir=…'] for profiling. */
+export function leakwatchTarget(nodeFlags: readonly string[] = []): TargetSpec {
+  return {
+    name: 'leakwatch',
+    hostMapping: '--resolve hN.bench.test=127.0.0.1:PORT per name; SNI/Host kept, upstream verified (--upstream-ca)',
+    unavailable: () => (existsSync(leakwatchMain) ? null : `${leakwatchMain} missing: run \`npm run build\``),
+    async start(env) {
+      const dataDir = join(env.tmp, `lw-data-${Date.now()}`);
+      const [port, dport] = [await freePort(), await freePort()];
+      const args = [
+        ...nodeFlags, leakwatchMain, 'start',
+        '--port', String(port), '--dashboard-port', String(dport),
+        '--data-dir', dataDir, '--upstream-ca', env.pki.caCertFile,
+        ...env.hosts.flatMap((h) => ['--resolve', `${h}=127.0.0.1:${env.originPort}`]),
+      ];
+      const lw = startChild(process.execPath, args, { env: { ...process.env, NO_COLOR: '1' } });
+      let drain: Child | null = null;
+      try {
+        // The start-up line carries the dashboard URL with ?token=…; the token file is the fallback.
+        const m = await lw.waitLine(/[?&]token=([^\s&#]+)/, 60_000);
+        await waitPort(port, 30_000);
+        const tokenFile = join(dataDir, 'dashboard-token');
+        const token = m[1] ? decodeURIComponent(m[1]) : readFileSync(tokenFile, 'utf8').trim();
+        drain = startChild(process.execPath, [join(benchDir, 'ws-drain.js'), `ws://127.0.0.1:${dport}/api/stream`, token]);
+        await drain.waitLine(/^open/, 15_000);
+      } catch (err: unknown) {
+        await drain?.stop();
+        await lw.stop();
+        throw new Error(`leakwatch did not start: ${String(err)}\n--- leakwatch output ---\n${lw.log().slice(-3000)}`);
+      }
+      const ca = [readFileSync(join(dataDir, 'ca', 'leakwatch-ca.pem'))];
+      const ws = drain;
+      return {
+        pid: lw.pid,
+        proxy: `http://127.0.0.1:${port}`,
+        ca,
+        async extra() {
+          // SIGTERM makes the drain print its totals as its last stdout line.
+          const done = ws.waitLine(/^\{"messages"/, 5000).catch(() => null);
+          await ws.stop();
+          const line = await done;
+          const stats: Record<string, unknown> = line ? JSON.parse(line.input ?? '{}') : { messages: null };
+          return { ws: stats, dataDir };
+        },
+        async stop() {
+          await ws.stop();
+          await lw.stop();
+        },
+      };
+    },
+  };
+}
