@@ -72,7 +72,7 @@ export function attachStream(
       c.ws.send(JSON.stringify({ type: 'gap', missed: c.missed }));
       c.missed = 0;
     }
-    c.ws.send(frame);
+    if (items.length > 0) c.ws.send(frame);
   };
 
   const unsubscribe = deps.hub.subscribe((items, frame) => {
@@ -142,11 +142,19 @@ export function attachStream(
     for (const c of clients) if (c.ws.readyState === c.ws.OPEN) c.ws.ping();
   }, 30_000);
   ping.unref();
+  // A client that caught up while nothing new was published still learns what it missed.
+  const catchUp = setInterval(() => {
+    for (const c of clients) {
+      if (c.ready && c.missed > 0 && c.ws.bufferedAmount <= limits.softLimit) send(c, [], '{"type":"flows","items":[]}');
+    }
+  }, 1000);
+  catchUp.unref();
 
   return {
     stats: () => ({ clients: clients.size, ...stats }),
     close() {
       clearInterval(ping);
+      clearInterval(catchUp);
       unsubscribe();
       server.off('upgrade', onUpgrade);
       for (const c of clients) c.ws.terminate();

@@ -131,7 +131,7 @@ describe('dashboard in Chromium', () => {
       scripts: document.querySelectorAll('main script').length,
       imgs: document.querySelectorAll('main img[src="x"]').length,
       svgs: document.querySelectorAll('main svg').length,
-      jsLinks: [...document.querySelectorAll('main a')].filter((a) => /^javascript:/i.test(a.getAttribute('href') ?? '')).length,
+      jsLinks: Array.from(document.querySelectorAll('main a')).filter((a) => /^javascript:/i.test(a.getAttribute('href') ?? '')).length,
     }));
     expect(injected).toEqual({ pwned: undefined, scripts: 0, imgs: 0, svgs: 0, jsLinks: 0 });
     await page.waitForTimeout(300);
