@@ -10,7 +10,7 @@ import { audit, exchange, finding, item, KEY, recorder, tempStore } from './fixt
 const EMAIL = 'bob.secret@example.org';
 const OTHER = 'carol@example.org';
 
-async function fill(t: ReturnType<typeof tempStore>, redact = false, key = KEY): Promise<void> {
+async function fill(t: ReturnType<typeof tempStore>, redact = false, key: Buffer = KEY): Promise<void> {
   const r = recorder(t.store, { redact, redactKey: key, storeBodies: 'all' });
   for (let i = 1; i <= 30; i++) {
     const mine = i % 3 === 0;
