@@ -173,3 +173,23 @@ describe('API and metrics', () => {
     for (const l of lines) expect(l).toMatch(/^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"\})? -?[\d.e+]+)$/);
   });
 });
+
+describe('WebSocket messages in the detail', () => {
+  it('lists the messages of the same connection', async () => {
+    const base = exchange({ host: 'matrix.example.org', path: '/_matrix/client/unstable/org.matrix.msc4108/ws', method: 'GET', reqBody: '' });
+    const ids: number[] = [];
+    for (const [i, conn] of [[0, 77], [1, 77], [2, 78], [3, 77]] as const) {
+      const data = Buffer.from(JSON.stringify({ n: i, content: { body: `hello ${i}` } }));
+      const ex = { ...base, id: base.id * 100 + i, kind: 'websocket' as const, request: { ...base.request, scheme: 'wss' as const },
+        websocket: { connectionId: conn, direction: i % 2 ? ('receive' as const) : ('send' as const), binary: false, data: { bytes: data, size: data.length, truncated: false } } };
+      ids.push(ex.id);
+      await h.send(ex);
+    }
+    h.recorder.flush();
+    const d = JSON.parse((await raw(h.base, `/api/flows/${ids[1]}`, bearer())).body);
+    expect(d.websocket.connectionId).toBe(77);
+    expect(d.websocket.messages.map((m: { id: number }) => m.id)).toEqual([ids[0], ids[1], ids[3]]);
+    expect(d.websocket.messages[0].text).toContain('hello 0');
+    expect(d.request.body.text).toContain('hello 1');
+  });
+});
