@@ -8,10 +8,12 @@ import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Audit } from '../core/audit.js';
 import { ConfigError } from '../core/errors.js';
+import type { Severity } from '../core/vocabulary.js';
 import type { Exchange } from '../core/exchange.js';
 import { toExchangeJson, type ExchangeJson } from '../core/exchange-json.js';
 import { harToExchanges } from '../core/har.js';
 import { auditExchange, type AuditContext } from '../rules/audit.js';
+import { firstPartySet } from '../rules/classify.js';
 import { knownValuesFromFlags } from '../rules/identities.js';
 import { loadRuleset } from '../rules/load.js';
 import { formatTable } from './table.js';
@@ -46,6 +48,16 @@ function entryCount(har: unknown): number {
   return entries.length;
 }
 
+const RANK: Record<Severity, number> = { none: 0, info: 1, low: 2, medium: 3, high: 4 };
+
+/** The entry's own audit, with the findings of its WebSocket messages added. */
+function mergeAudits(audits: readonly Audit[]): Audit | undefined {
+  const [head, ...rest] = audits;
+  if (!head || rest.length === 0) return head;
+  const severity = audits.reduce<Severity>((s, a) => (RANK[a.severity] > RANK[s] ? a.severity : s), 'none');
+  return { ...head, severity, findings: audits.flatMap((a) => a.findings), notes: audits.flatMap((a) => a.notes) };
+}
+
 export async function analyzeCommand(file: string, raw: Record<string, unknown>, out: Writable, err: Writable): Promise<number> {
   const flags = raw as AnalyzeFlags;
   const mode = flags.mode === 'enforce' ? 'enforce' : 'observe';
@@ -54,7 +66,7 @@ export async function analyzeCommand(file: string, raw: Record<string, unknown>,
   }
   const ctx: AuditContext = {
     ruleset: loadRuleset({ builtin: flags.builtinRules ?? true, extra: flags.rules ?? [] }),
-    firstParty: new Set((flags.firstParty ?? []).map((h) => h.toLowerCase())),
+    firstParty: firstPartySet(flags.firstParty ?? []),
     known: knownValuesFromFlags(flags.identity ?? [], flags.identities ?? []),
     mode,
   };
@@ -63,17 +75,22 @@ export async function analyzeCommand(file: string, raw: Record<string, unknown>,
   const { exchanges, errors } = harToExchanges(har);
   for (const e of errors) err.write(`leakwatch: ${file}: ${e}\n`);
 
-  const byIndex = new Map<number, Exchange>(exchanges.map((ex) => [ex.id, ex]));
+  // One entry may carry WebSocket messages too (one exchange each): they fold into the entry's line.
+  const byEntry = new Map<number, Exchange[]>();
+  for (const ex of exchanges) {
+    const i = Number(ex.meta?.['harIndex'] ?? ex.id);
+    byEntry.set(i, [...(byEntry.get(i) ?? []), ex]);
+  }
   const rows: ExchangeJson[] = [];
   for (let index = 0; index < total; index++) {
-    const ex = byIndex.get(index);
-    const audit: Audit | undefined = ex ? auditExchange(ex, ctx) : undefined;
+    const group = byEntry.get(index) ?? [];
+    const first = group[0];
     const row = toExchangeJson({
       index,
-      method: ex?.request.method ?? '',
-      url: ex?.request.url ?? '',
-      status: ex?.response?.status ?? null,
-      audit,
+      method: first?.request.method ?? '',
+      url: first?.request.url ?? '',
+      status: first?.response?.status ?? null,
+      audit: mergeAudits(group.map((ex) => auditExchange(ex, ctx))),
     });
     if (flags.json) out.write(`${JSON.stringify(row)}\n`);
     else rows.push(row);
