@@ -86,6 +86,21 @@ describe('dashboard in Chromium', () => {
     await shot('detail');
   });
 
+  it('pauses, resumes and counts what the filters hide', async () => {
+    await page.goto(`${h.base}/#/live`);
+    await page.waitForSelector('.status.s-live');
+    await page.click('.live .toolbar button');
+    const ex = exchange({ host: 'matrix.example.org', path: '/_matrix/client/v3/paused', method: 'GET', reqBody: '' });
+    await h.send(ex);
+    await page.waitForFunction(() => /Resume \(1 new\)/.test(document.querySelector('.live .toolbar button')?.textContent ?? ''));
+    expect(await page.$(`tr[data-id="${ex.id}"]`)).toBeNull();
+    await page.click('.live .toolbar button');
+    await page.waitForSelector(`tr[data-id="${ex.id}"]`);
+    await page.fill('.filters input[type=search] >> nth=0', 'vector.im');
+    await page.waitForFunction(() => Number(document.querySelector('.hidden-count')?.textContent) > 0);
+    expect(await page.$(`tr[data-id="${ex.id}"]`)).toBeNull();
+  });
+
   it('counts the new exchanges in Who knows what', async () => {
     h.recorder.flush();
     await page.goto(`${h.base}/#/who`);

@@ -20,7 +20,7 @@ export function prettyBody(text, contentType) {
 }
 
 function Body({ body, marks }) {
-  if (!body) return html`<p class="muted">No body.</p>`;
+  if (!body) return html`<p class="muted">No body recorded.</p>`;
   if (!body.stored) return html`<p class="muted">Body of ${body.size} bytes not stored (see --store-bodies).</p>`;
   const meta = html`<p class="muted">${body.contentType || 'unknown type'} · ${body.size} bytes${body.truncated ? ' (truncated)' : ''}</p>`;
   const text = prettyBody(body.text, body.contentType);

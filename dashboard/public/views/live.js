@@ -96,7 +96,7 @@ export function LiveView({ params }) {
           <td class="nowrap">${fmtTime(f.time)}</td><td>${f.client}</td><td>${f.method}</td>
           <td class="host">${f.host}</td><td class="path" title=${f.path}>${f.path}</td>
           <td class="party" title=${f.party ?? ''}>${f.party ?? ''}</td><td>${categoryChip(f.category, f.firstParty)}</td>
-          <td>${kindChips(f.kinds)}</td><td>${verdictChip(f.verdict)}</td>
+          <td class="kinds">${kindChips(f.kinds)}</td><td>${verdictChip(f.verdict)}</td>
           <td>${f.status ?? f.error ?? ''}</td></tr>`)}
       </tbody>
     </table></div>

@@ -14,6 +14,8 @@ export function RulesView() {
   if (error) return html`<p class="error">${error}</p>`;
   if (!view) return html`<p class="muted">Loading…</p>`;
   const needle = q.toLowerCase();
+  // All-time hits come from the store when the caller has them; since-start hits always exist.
+  const allTime = view.rules.some((r) => r.hits !== undefined);
   const rules = view.rules.filter((r) => !needle || [r.id, r.party, r.category, r.pack, r.action].some((s) => String(s).toLowerCase().includes(needle)));
   return html`<section class="rules">
     <div class="toolbar"><h2>Rules</h2>${view.mode ? chip(`mode: ${view.mode}`, 'action') : null}
@@ -25,7 +27,7 @@ export function RulesView() {
         <td><small>${p.description}</small></td></tr>`)}</tbody></table></div>
     <p class="muted">${rules.length} of ${view.rules.length} rules. Open a rule for what it means, its source and what to do.</p>
     <div class="table-wrap"><table class="rules-table">
-      <thead><tr><th>Rule</th><th>Party</th><th>Category</th><th>Action</th><th>Severity</th><th>Hits</th><th>Since start</th></tr></thead>
+      <thead><tr><th>Rule</th><th>Party</th><th>Category</th><th>Action</th><th>Severity</th>${allTime ? html`<th>Hits</th>` : null}<th>Hits since start</th></tr></thead>
       <tbody>${rules.map((r) => html`<tr data-rule=${r.id}>
         <td class="rule-cell"><details><summary><code>${r.id}</code> <small class="muted">${r.pack}</small></summary>
           ${r.explain ? html`<p>${r.explain}</p>` : null}
@@ -33,7 +35,7 @@ export function RulesView() {
         </details></td>
         <td class="party" title=${r.party}>${r.party}</td>
         <td>${chip(r.category, `cat cat-${r.category}`)}</td><td>${chip(r.action, 'action')}</td>
-        <td>${chip(r.severity, `sev sev-${r.severity}`)}</td><td class="num">${r.hits ?? '—'}</td><td class="num">${r.hitsSinceStart}</td></tr>`)}</tbody>
+        <td>${chip(r.severity, `sev sev-${r.severity}`)}</td>${allTime ? html`<td class="num">${r.hits ?? 0}</td>` : null}<td class="num">${r.hitsSinceStart}</td></tr>`)}</tbody>
     </table></div>
   </section>`;
 }
