@@ -84,7 +84,9 @@ async function summaryTime(dir: string, findings: number): Promise<void> {
   q.listFlows({ kind: 'email', limit: 100 });
   const lfMs = Number(process.hrtime.bigint() - lf) / 1e6;
   runs.sort((a, b) => a - b);
+  store.db.pragma('wal_checkpoint(TRUNCATE)');
   log.info({ findings: store.db.prepare('SELECT count(*) FROM findings').pluck().get(), cells: q.summary().length,
+    bytesPerExchangeNoBodies: Math.round(statSync(file).size / n),
     summaryMsMedian: +runs[3]!.toFixed(2), summaryMsMax: +runs[6]!.toFixed(2), timelineHourlyMs: +tlMs.toFixed(2), timelinePoints: points,
     listFlowsKindMs: +lfMs.toFixed(2) }, 'summary query over synthetic findings');
   store.close();
