@@ -1,0 +1,128 @@
+/**
+ * Our CONNECT handler. It never hands the tunnel back to the library's own CONNECT code, which
+ * turned hostnames into file paths (`CONNECT ../../x:443`), parsed `[::1]:443` as host "[",
+ * answered 200 before any check, and added a loopback hop per tunnel that hid the client address.
+ * Instead: strict target parsing, refusals with a real status, passthrough tunnels, and TLS
+ * terminated here with a SecureContext from certs/, the decrypted socket handed to the inner
+ * HTTP server (whose requests then flow through the library's request path).
+ */
+import type { Socket } from 'node:net';
+import tls from 'node:tls';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ERR, type ErrorCode } from '../core/errors.js';
+import type { Peer } from '../core/exchange.js';
+import { parseConnectTarget, type HostPort } from './connect-target.js';
+import { peerOf, setTunnel, track, type EngineContext } from './engine-context.js';
+import { messageOf } from './error-codes.js';
+import { openPassthrough } from './passthrough.js';
+import { simpleExchange } from './to-exchange.js';
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export interface ConnectStart {
+  readonly id: number;
+  readonly startedAt: number;
+  readonly client: Peer;
+  readonly rawTarget: string;
+}
+
+export function connectRequestPart(t: HostPort | undefined, raw: string) {
+  const authority = t ? (t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`) : raw.slice(0, 300);
+  return { method: 'CONNECT', url: authority, scheme: 'https' as const, host: t?.host ?? '', port: t?.port ?? 0, path: authority, httpVersion: '1.1', headers: [] };
+}
+
+/** Writes a status line and closes the client's socket (no tunnel is opened). */
+export function refuseConnect(ec: EngineContext, socket: Duplex, s: ConnectStart, t: HostPort | undefined, status: number, text: string, code: ErrorCode, message: string): void {
+  if (!socket.destroyed) {
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Length: 0\r\nConnection: close\r\nX-Leakwatch-Error: ${code}\r\n\r\n`);
+    setTimeout(() => socket.destroy(), 1000).unref();
+  }
+  ec.recorder.emit(
+    simpleExchange({ id: s.id, kind: 'http', startedAt: s.startedAt, client: s.client, request: connectRequestPart(t, s.rawTarget), status, statusMessage: text, error: { code, message } }),
+  );
+}
+
+export function handleConnect(ec: EngineContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const s: ConnectStart = { id: ec.nextId(), startedAt: Date.now(), client: peerOf(socket as unknown as Socket), rawTarget: req.url ?? '' };
+  track(ec, socket);
+  if (ec.allowClient && !ec.allowClient(s.client.address)) return refuseConnect(ec, socket, s, undefined, 403, 'Forbidden', ERR.CLIENT_DENIED, 'client not allowed');
+  const parsed = parseConnectTarget(s.rawTarget);
+  if (!parsed.ok) return refuseConnect(ec, socket, s, undefined, 400, 'Bad Request', ERR.BAD_TARGET, `bad CONNECT target: ${parsed.reason}`);
+  const t = parsed.target;
+  const dial = ec.upstream.dialTarget(t.host, t.port);
+  if (ec.loopGuard.isForbidden(dial.host, dial.port)) return refuseConnect(ec, socket, s, t, 508, 'Loop Detected', ERR.LOOP, 'refusing to proxy to this proxy');
+  if (ec.isPassthrough(t.host)) return openPassthrough(ec, socket, head, s, t);
+
+  socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  const begin = (first: Buffer): void => {
+    socket.pause();
+    socket.unshift(first);
+    if (first[0] === 0x16) return terminateTls(ec, socket, s, t);
+    // Plain HTTP inside the tunnel (ws:// via CONNECT, http on odd ports): same server as absolute-form.
+    setTunnel(socket, { host: t.host, port: t.port, client: s.client });
+    ec.outer.emit('connection', socket);
+    socket.resume();
+  };
+  if (head.length > 0) begin(head);
+  else socket.once('data', begin);
+}
+
+function terminateTls(ec: EngineContext, socket: Duplex, s: ConnectStart, t: HostPort): void {
+  let secureContext: tls.SecureContext;
+  try {
+    // Default context = the CONNECT host: clients send no SNI for IP literals.
+    secureContext = ec.tlsContexts.forHost(t.host);
+  } catch (err: unknown) {
+    socket.destroy();
+    return recordTlsFailure(ec, s, t, undefined, ERR.BAD_TARGET, messageOf(err));
+  }
+  // Created on the raw socket with its first bytes unshifted: TLSSocket reads what is buffered.
+  const tlsSocket = new tls.TLSSocket(socket as never, {
+    isServer: true,
+    secureContext,
+    SNICallback: ec.tlsContexts.sniCallback,
+    ALPNProtocols: ['http/1.1'],
+  });
+  track(ec, tlsSocket);
+  let secured = false;
+  let failure: unknown;
+  const timer = setTimeout(() => {
+    failure ??= new Error('TLS handshake timed out');
+    tlsSocket.destroy();
+  }, HANDSHAKE_TIMEOUT_MS);
+  timer.unref();
+  tlsSocket.once('secure', () => {
+    secured = true;
+    clearTimeout(timer);
+    const sni = (tlsSocket as tls.TLSSocket & { servername?: string | false }).servername;
+    const protocol = tlsSocket.getProtocol();
+    setTunnel(tlsSocket, { host: t.host, port: t.port, client: s.client, ...(sni ? { sni } : {}), ...(protocol ? { clientProtocol: protocol } : {}) });
+    ec.inner.emit('connection', tlsSocket);
+  });
+  tlsSocket.on('error', (err: unknown) => {
+    if (!secured) failure ??= err;
+    ec.log.debug({ id: s.id, host: t.host, err: messageOf(err) }, 'client TLS error');
+  });
+  tlsSocket.once('close', () => {
+    clearTimeout(timer);
+    socket.destroy();
+    // A pinned app rejecting our certificate shows up here: record it, never lose it silently.
+    if (!secured) recordTlsFailure(ec, s, t, tlsSocket, ERR.CLIENT_TLS_REJECTED, failure ? messageOf(failure) : 'client closed during the TLS handshake');
+  });
+}
+
+function recordTlsFailure(ec: EngineContext, s: ConnectStart, t: HostPort, tlsSocket: tls.TLSSocket | undefined, code: ErrorCode, message: string): void {
+  const sni = (tlsSocket as (tls.TLSSocket & { servername?: string | false }) | undefined)?.servername;
+  ec.recorder.emit(
+    simpleExchange({
+      id: s.id,
+      kind: 'tls-failure',
+      startedAt: s.startedAt,
+      client: s.client,
+      request: connectRequestPart(t, s.rawTarget),
+      tls: { intercepted: true, ...(sni ? { sni } : {}) },
+      error: { code, message },
+    }),
+  );
+}

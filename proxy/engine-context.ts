@@ -1,0 +1,61 @@
+/** The shared, resolved state every part of the engine works with (built once in engine.ts). */
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Peer } from '../core/exchange.js';
+import type { RequestGate } from '../core/gate.js';
+import type { Logger } from '../core/log.js';
+import type { LoopGuard } from './loop-guard.js';
+import type { Recorder } from './recorder.js';
+import type { TlsContexts } from './tls-contexts.js';
+import type { Upstream } from './upstream.js';
+
+export interface EngineContext {
+  readonly log: Logger;
+  readonly gate: RequestGate;
+  readonly captureLimit: number;
+  readonly upstreamTimeoutMs: number;
+  readonly allowClient: ((address: string) => boolean) | undefined;
+  readonly isPassthrough: (host: string) => boolean;
+  readonly nextId: () => number;
+  readonly upstream: Upstream;
+  readonly loopGuard: LoopGuard;
+  readonly recorder: Recorder;
+  readonly tlsContexts: TlsContexts;
+  /** Client sockets (raw and TLS) still open, for close(). */
+  readonly sockets: Set<Duplex>;
+  /** The listening server clients talk to. */
+  readonly outer: http.Server;
+  /** The never-listening server that receives decrypted tunnel sockets. */
+  readonly inner: http.Server;
+  /** Exchanges and tunnels in flight. */
+  active: number;
+}
+
+export interface TunnelInfo {
+  readonly host: string;
+  readonly port: number;
+  readonly client: Peer;
+  readonly sni?: string;
+  readonly clientProtocol?: string;
+}
+
+const tunnels = new WeakMap<object, TunnelInfo>();
+
+export function setTunnel(socket: object, info: TunnelInfo): void {
+  tunnels.set(socket, info);
+}
+
+/** The CONNECT tunnel a request arrived on, if any (keyed by the socket the server saw). */
+export function tunnelOf(socket: object | null | undefined): TunnelInfo | undefined {
+  return socket ? tunnels.get(socket) : undefined;
+}
+
+export function peerOf(socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }): Peer {
+  return { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+}
+
+/** Tracks a client socket so close() can destroy whatever is left after the grace period. */
+export function track(ec: EngineContext, socket: Duplex): void {
+  ec.sockets.add(socket);
+  socket.once('close', () => ec.sockets.delete(socket));
+}

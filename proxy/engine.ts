@@ -1,0 +1,120 @@
+/**
+ * The interception engine: http-mitm-proxy 1.1.0 for HTTP/1.1 parsing, forwarding and ws
+ * relaying, with our CONNECT/TLS path, certificates from certs/, and every defect listed in
+ * docs/research/http-mitm-proxy.md fixed at runtime (patches.ts, harden.ts, filters.ts, ws.ts).
+ * The rest of leakwatch sees only this API and core/ types.
+ */
+import { dirname, join } from 'node:path';
+import type http from 'node:http';
+import type { CaMaterial } from '../certs/ca.js';
+import type { LeafIssuer } from '../certs/leaf.js';
+import type { Exchange } from '../core/exchange.js';
+import { allowAll, type RequestGate } from '../core/gate.js';
+import type { Logger } from '../core/log.js';
+import type { EngineContext } from './engine-context.js';
+import { harden } from './harden.js';
+import { createLoopGuard } from './loop-guard.js';
+import { newLibraryProxy, registerCaStandIn } from './patches.js';
+import { passthroughMatcher } from './passthrough.js';
+import { withConsoleRouted } from './quiet-console.js';
+import { createRecorder } from './recorder.js';
+import { shutdown } from './shutdown.js';
+import { createTlsContexts } from './tls-contexts.js';
+import { createUpstream } from './upstream.js';
+import { createWsRelay } from './ws.js';
+
+export interface ProxyEngineOptions {
+  host: string;
+  port: number;
+  ca: CaMaterial;
+  issuer: LeafIssuer;
+  resolve?: ReadonlyMap<string, { host: string; port?: number }>;
+  upstreamCaPems?: readonly string[];
+  passthrough?: readonly string[];
+  allowClient?: (address: string) => boolean;
+  forbiddenTargets?: () => ReadonlyArray<{ port: number }>;
+  captureLimit?: number;
+  upstreamTimeoutMs?: number;
+  nextId: () => number;
+  onExchange: (ex: Exchange) => void;
+  gate?: RequestGate;
+  log: Logger;
+}
+
+export interface ProxyEngine {
+  readonly host: string;
+  readonly port: number;
+  stats(): { active: number; exchanges: number; errors: number };
+  close(graceMs?: number): Promise<void>;
+}
+
+export const DEFAULT_CAPTURE_LIMIT = 1024 * 1024;
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
+
+export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyEngine> {
+  const lib = newLibraryProxy();
+  const upstream = createUpstream({
+    ...(opts.resolve ? { resolve: opts.resolve } : {}),
+    ...(opts.upstreamCaPems ? { upstreamCaPems: opts.upstreamCaPems } : {}),
+  });
+  let listenPort = opts.port;
+  const ports = (): number[] => [listenPort, ...(opts.forbiddenTargets?.() ?? []).map((t) => t.port)];
+  const ec: Omit<EngineContext, 'outer' | 'inner'> & { outer?: http.Server; inner?: http.Server } = {
+    log: opts.log,
+    gate: opts.gate ?? allowAll,
+    captureLimit: opts.captureLimit ?? DEFAULT_CAPTURE_LIMIT,
+    upstreamTimeoutMs: opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
+    allowClient: opts.allowClient,
+    isPassthrough: passthroughMatcher(opts.passthrough ?? []),
+    nextId: opts.nextId,
+    upstream,
+    loopGuard: createLoopGuard(opts.host, ports),
+    recorder: createRecorder(opts.onExchange, opts.log),
+    tlsContexts: createTlsContexts(opts.issuer),
+    sockets: new Set(),
+    active: 0,
+  };
+  const ws = createWsRelay(ec as EngineContext);
+  harden(lib, ec, ws, (outer, inner) => {
+    ec.outer = outer;
+    ec.inner = inner;
+  });
+
+  // The library insists on a CA dir; ours is answered by a stand-in and nothing is written there.
+  const sslCaDir = join(dirname(opts.ca.certPath), '.http-mitm-proxy-unused');
+  registerCaStandIn(sslCaDir, opts.ca.certPem);
+  await new Promise<void>((resolve, reject) => {
+    // listen() console.info()s "SNI enabled" synchronously; route it to our logger.
+    withConsoleRouted(opts.log, () =>
+      lib.listen(
+        {
+          host: opts.host,
+          port: opts.port,
+          sslCaDir,
+          keepAlive: true,
+          forceSNI: true,
+          timeout: 120_000,
+          httpAgent: upstream.httpAgent,
+          httpsAgent: upstream.httpsAgent,
+        },
+        (err?: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
+      ),
+    );
+  });
+  const outer = ec.outer;
+  if (!outer || !ec.inner) throw new Error('leakwatch: proxy servers were not created');
+  const address = outer.address();
+  listenPort = typeof address === 'object' && address ? address.port : opts.port;
+  opts.log.debug({ host: opts.host, port: listenPort }, 'proxy engine listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    host: opts.host,
+    port: listenPort,
+    stats: () => ({ active: ec.active, exchanges: ec.recorder.exchanges, errors: ec.recorder.errors }),
+    close(graceMs = 5000) {
+      closing ??= shutdown(ec as EngineContext, lib, ws, graceMs);
+      return closing;
+    },
+  };
+}

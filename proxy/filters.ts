@@ -1,0 +1,98 @@
+/**
+ * Replacements for http-mitm-proxy's final request/response filters (installed by patches.ts).
+ *
+ * Defects fixed here:
+ * - missing backpressure: the originals return true from write() whatever the destination says,
+ *   so a slow origin or client made the proxy buffer whole bodies (RSS 100 -> 292 MB).
+ * - empty body with async handlers: the originals call end() before pending chunk callbacks run.
+ *   A Writable runs one _write at a time and _final only after all of them.
+ * They also tee each chunk into the flow's capture (passive: framing is untouched).
+ */
+import { Writable } from 'node:stream';
+import type { ClientRequest, ServerResponse } from 'node:http';
+import { flowOf } from './flow.js';
+import type { LibCtx, LibProxy } from './lib-types.js';
+
+type Destination = ClientRequest | ServerResponse;
+
+/** Writes, then calls `done` once the destination can take more (or is gone). */
+function writeThenWait(dest: Destination, chunk: Buffer, done: () => void, onWait?: () => void, onResume?: () => void): void {
+  if (dest.destroyed) return done();
+  if (dest.write(chunk)) return done();
+  onWait?.();
+  const finish = (): void => {
+    dest.off('drain', finish);
+    dest.off('close', finish);
+    onResume?.();
+    done();
+  };
+  dest.on('drain', finish);
+  dest.on('close', finish);
+}
+
+export class BackpressureRequestFilter extends Writable {
+  constructor(
+    private readonly proxy: LibProxy,
+    private readonly ctx: LibCtx,
+  ) {
+    super();
+    const upstream = ctx.proxyToServerRequest;
+    const flow = flowOf(ctx);
+    if (upstream && flow) flow.attachUpstream(upstream);
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    const flow = flowOf(this.ctx);
+    if (flow?.bodyOverride) return cb(); // body already read and rewritten before forwarding
+    flow?.requestTee.push(chunk);
+    this.proxy._onRequestData(this.ctx, chunk, (err, out) => {
+      const upstream = this.ctx.proxyToServerRequest;
+      if (err || !out || !upstream) return cb();
+      writeThenWait(upstream, out, cb);
+    });
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.proxy._onRequestEnd(this.ctx, () => {
+      const override = flowOf(this.ctx)?.bodyOverride;
+      const upstream = this.ctx.proxyToServerRequest;
+      if (upstream && !upstream.destroyed) {
+        if (override) upstream.end(override);
+        else upstream.end();
+      }
+      cb();
+    });
+  }
+}
+
+export class BackpressureResponseFilter extends Writable {
+  constructor(
+    private readonly proxy: LibProxy,
+    private readonly ctx: LibCtx,
+  ) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    const flow = flowOf(this.ctx);
+    flow?.responseTee.push(chunk);
+    this.proxy._onResponseData(this.ctx, chunk, (err, out) => {
+      if (err || !out) return cb();
+      writeThenWait(
+        this.ctx.proxyToClientResponse,
+        out,
+        cb,
+        () => flow?.suspendUpstreamTimer(),
+        () => flow?.resumeUpstreamTimer(),
+      );
+    });
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.proxy._onResponseEnd(this.ctx, () => {
+      const res = this.ctx.proxyToClientResponse;
+      if (!res.destroyed) res.end();
+      cb();
+    });
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Per-request state the adapter keeps next to the library's `ctx`: what we will record, the body
+ * tees, the upstream idle timer. Attached in our onRequest hook, read by the final filters
+ * (filters.ts) and by the error handler, so the library's objects never carry our data.
+ */
+import type { ClientRequest } from 'node:http';
+import type { Socket } from 'node:net';
+import { ERR, type ErrorCode } from '../core/errors.js';
+import type { AppliedVerdict, ExchangeError, Peer, RawHeaders, RequestPart, TlsFacts } from '../core/exchange.js';
+import { BodyTee } from './tee.js';
+
+export interface LocalResponse {
+  readonly status: number;
+  readonly statusMessage: string;
+  readonly headers: RawHeaders;
+  readonly body: Buffer;
+}
+
+export interface FlowInit {
+  readonly id: number;
+  readonly startedAt: number;
+  readonly client: Peer;
+  readonly request: Omit<RequestPart, 'body'>;
+  readonly tls?: TlsFacts;
+  readonly captureLimit: number;
+  readonly upstreamTimeoutMs: number;
+  /** Loop guard applied to the real peer of every upstream socket (a DNS name may point at us). */
+  readonly isForbiddenPeer: (address: string, port: number) => boolean;
+}
+
+export class Flow {
+  readonly requestTee: BodyTee;
+  readonly responseTee: BodyTee;
+  applied?: AppliedVerdict;
+  error?: ExchangeError;
+  /** Set when the gate rewrote the body: the filter sends this instead of the client's bytes. */
+  bodyOverride?: Buffer;
+  /** Set when we answered ourselves (gate, errors): recorded instead of an upstream response. */
+  localResponse?: LocalResponse;
+  recorded = false;
+  #upstream?: ClientRequest;
+  #socket?: Socket;
+
+  constructor(readonly init: FlowInit) {
+    this.requestTee = new BodyTee(init.captureLimit);
+    this.responseTee = new BodyTee(init.captureLimit);
+  }
+
+  /** The first failure wins: later errors are usually consequences of it. */
+  fail(code: ErrorCode, message: string): void {
+    if (!this.error) this.error = { code, message };
+  }
+
+  /**
+   * Called by our request filter right after the library created the upstream request. Arms the
+   * upstream idle timeout (the library has none: a hung origin hung the client forever) and the
+   * loop check on the socket's real peer.
+   */
+  attachUpstream(req: ClientRequest): void {
+    this.#upstream = req;
+    req.setTimeout(this.init.upstreamTimeoutMs);
+    req.once('timeout', () => {
+      this.fail(ERR.UPSTREAM_TIMEOUT, `no data from upstream for ${this.init.upstreamTimeoutMs} ms`);
+      req.destroy(Object.assign(new Error('upstream timeout'), { code: ERR.UPSTREAM_TIMEOUT }));
+    });
+    req.once('socket', (socket: Socket) => {
+      this.#socket = socket;
+      const check = (): void => {
+        const address = socket.remoteAddress;
+        const port = socket.remotePort;
+        if (address !== undefined && port !== undefined && this.init.isForbiddenPeer(address, port)) {
+          this.fail(ERR.LOOP, 'upstream is this proxy');
+          req.destroy(Object.assign(new Error('loop'), { code: ERR.LOOP }));
+        }
+      };
+      if (socket.remoteAddress !== undefined && !socket.connecting) check();
+      else socket.once('connect', check);
+    });
+  }
+
+  get upstream(): ClientRequest | undefined {
+    return this.#upstream;
+  }
+
+  /**
+   * While we wait for a slow client to drain, we stop reading upstream on purpose; that silence
+   * must not count as an upstream timeout.
+   */
+  suspendUpstreamTimer(): void {
+    this.#socket?.setTimeout(0);
+  }
+
+  resumeUpstreamTimer(): void {
+    if (this.#socket && !this.#socket.destroyed) this.#socket.setTimeout(this.init.upstreamTimeoutMs);
+  }
+}
+
+const flows = new WeakMap<object, Flow>();
+
+export function attachFlow(ctx: object, flow: Flow): void {
+  flows.set(ctx, flow);
+}
+
+export function flowOf(ctx: object): Flow | undefined {
+  return flows.get(ctx);
+}

@@ -1,0 +1,126 @@
+/**
+ * Instance-level runtime fixes for one library Proxy, and the wiring of our handlers into it.
+ * Each replaced internal names the defect it fixes. Module-level patches live in patches.ts.
+ */
+import http from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Duplex } from 'node:stream';
+import { ERR } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { handleConnect } from './connect.js';
+import { classify, messageOf, statusFor } from './error-codes.js';
+import { flowOf } from './flow.js';
+import type { EngineContext } from './engine-context.js';
+import type { CreateServerCallback, LibCtx, LibProxy } from './lib-types.js';
+import { withConsoleRouted } from './quiet-console.js';
+import { handleRequest, rememberRequest, respondLocal } from './request.js';
+import type { WsRelay } from './ws.js';
+
+/** Response headers that describe the upstream hop only. */
+const RESPONSE_HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'te', 'upgrade'];
+
+function setVerifyClient(wss: WebSocketServer | undefined, fn: unknown): void {
+  if (wss) (wss.options as { verifyClient?: unknown }).verifyClient = fn;
+}
+
+/**
+ * _onError replacement. The original console.error'd full error objects (certificates included,
+ * #282), answered 504 with the error text as the body, and *appended* that text to bodies already
+ * under way (#168). Now: nothing printed, a generic 502/504 if no header was sent, otherwise the
+ * client connection is destroyed so it sees a truncated response, never foreign bytes.
+ */
+export function makeOnError(log: Logger) {
+  return (kind: string, ctx: LibCtx | null, err: unknown): void => {
+    if (!ctx) return void log.debug({ kind, err: messageOf(err) }, 'proxy socket error');
+    const flow = flowOf(ctx);
+    const code = classify(kind, err);
+    flow?.fail(code, messageOf(err));
+    log.debug({ kind, code, id: flow?.init.id, err: messageOf(err) }, 'exchange failed');
+    ctx.proxyToServerRequest?.destroy();
+    const res = ctx.proxyToClientResponse;
+    if (code === ERR.CLIENT_ABORT || res.headersSent || res.destroyed) return void res.destroy();
+    const status = statusFor(code);
+    respondLocal(ctx, flow, status, [['Content-Type', 'text/plain; charset=utf-8'], ['X-Leakwatch-Error', code]], Buffer.from(`${STATUS_CODES[status]}\n`));
+  };
+}
+
+export function harden(lib: LibProxy, ec: Omit<EngineContext, 'outer' | 'inner'> & { outer?: http.Server; inner?: http.Server }, ws: WsRelay, onServers: (outer: http.Server, inner: http.Server) => void): void {
+  const log = ec.log;
+  lib._onError = makeOnError(log);
+  lib._onSocketError = (description, err) => log.debug({ description, err: messageOf(err) }, 'socket error');
+
+  // Path traversal: the default onCertificateRequired built `${sslCaDir}/keys/${hostname}.key`.
+  // Our CONNECT handler never asks the library for certificates; if anything ever does, it fails
+  // without a hostname ever becoming a path.
+  lib.onCertificateRequired = (_hostname, cb) => cb(new Error('leakwatch: library certificate path disabled'));
+  lib.onCertificateMissing = (_ctx, _files, cb) => cb(new Error('leakwatch: library certificate path disabled'));
+
+  // forceSNI makes listen() create exactly one "HTTPS" server through _createHttpsServer. We build
+  // it ourselves as a plain http.Server that never listens (no port, not reachable from outside):
+  // our CONNECT handler terminates TLS and hands it decrypted sockets.
+  lib._createHttpsServer = (_options: object, callback: CreateServerCallback) => {
+    const outer = lib.httpServer;
+    if (!outer) throw new Error('leakwatch: library created no http server');
+    const inner = http.createServer();
+    inner.timeout = 120_000;
+    inner.keepAliveTimeout = 60_000;
+    outer.keepAliveTimeout = 60_000;
+    inner.on('clientError', (_err: unknown, socket: Duplex) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.destroy();
+    });
+    inner.on('connect', (req, socket: Duplex, head: Buffer) => lib._onHttpServerConnect(req, socket, head));
+    inner.on('request', (req, res) => lib._onHttpServerRequest(true, req, res));
+    outer.prependListener('request', rememberRequest);
+    inner.prependListener('request', rememberRequest);
+    const wss = new WebSocketServer({ server: inner });
+    wss.on('connection', (socket: WebSocket & { upgradeReq?: http.IncomingMessage }, req: http.IncomingMessage) => {
+      socket.upgradeReq = req;
+      lib._onWebSocketServerConnect(true, socket, req);
+    });
+    setVerifyClient(lib.wsServer, ws.verifyClient(false));
+    setVerifyClient(wss, ws.verifyClient(true));
+    onServers(outer, inner);
+    // The library's callback console.debug()s "https server started"; route it to our logger.
+    withConsoleRouted(log, () => callback(0, inner as never, wss));
+  };
+
+  lib.onConnect((req, socket, head) => {
+    // We never call the library's callback: its CONNECT path is the one with the defects above.
+    try {
+      handleConnect(ec as EngineContext, req, socket, head);
+    } catch (err: unknown) {
+      log.error({ err: messageOf(err) }, 'CONNECT handler failed');
+      socket.destroy();
+    }
+  });
+  lib.onRequest((ctx, cb) => {
+    try {
+      handleRequest(ec as EngineContext, ctx, cb);
+    } catch (err: unknown) {
+      lib._onError('ON_REQUEST_ERROR', ctx, Object.assign(new Error(messageOf(err)), { code: ERR.INTERNAL }));
+    }
+  });
+  (lib as unknown as { onResponse(fn: (ctx: LibCtx, cb: () => void) => void): void }).onResponse((ctx, cb) => {
+    const headers = ctx.serverToProxyResponse?.headers;
+    if (headers) {
+      // Trailer crash (#267, fixed on master, unreleased): a Trailer header on a non-chunked
+      // response made writeHead throw ERR_HTTP_TRAILER_INVALID and killed the process. Trailers
+      // are never forwarded anyway, so the announcement goes.
+      delete headers['trailer'];
+      for (const h of RESPONSE_HOP_BY_HOP) delete headers[h];
+    }
+    cb();
+  });
+  lib.onWebSocketConnection((ctx, cb) => ws.onConnection(ctx, cb));
+  lib._onWebSocketFrame = (ctx, type, fromServer, data, flags) => {
+    try {
+      ws.frame(ctx, type, fromServer, data, flags);
+    } catch (err: unknown) {
+      ws.error(ctx, err);
+    }
+  };
+  lib._onWebSocketClose = (ctx, closedByServer, code, reason) => ws.close(ctx, closedByServer, code, reason);
+  lib._onWebSocketError = (ctx, err) => ws.error(ctx, err);
+}

@@ -1,0 +1,91 @@
+/**
+ * --passthrough hosts: tunnelled byte for byte, never decrypted (pinned apps, non-HTTP). We dial
+ * first and only then answer 200, so a dead upstream gets a real 502/504 instead of a tunnel that
+ * closes at once. One Exchange (CONNECT, tls.intercepted=false, no bodies) when the tunnel closes.
+ */
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ERR, type ErrorCode } from '../core/errors.js';
+import type { HostPort } from './connect-target.js';
+import { connectRequestPart, refuseConnect, type ConnectStart } from './connect.js';
+import type { EngineContext } from './engine-context.js';
+import { classify, messageOf } from './error-codes.js';
+import { runGate } from './gate-run.js';
+import { simpleExchange } from './to-exchange.js';
+
+/** Exact host names, or `*.suffix` (any name below suffix). */
+export function passthroughMatcher(patterns: readonly string[]): (host: string) => boolean {
+  const exact = new Set<string>();
+  const suffixes: string[] = [];
+  for (const p of patterns) {
+    const lower = p.trim().toLowerCase();
+    if (lower.startsWith('*.')) suffixes.push(lower.slice(1));
+    else if (lower) exact.add(lower);
+  }
+  return (host) => exact.has(host) || suffixes.some((s) => host.endsWith(s));
+}
+
+export function openPassthrough(ec: EngineContext, socket: Duplex, head: Buffer, s: ConnectStart, t: HostPort): void {
+  const head0 = { method: 'CONNECT', url: `https://${connectRequestPart(t, '').url}`, scheme: 'https' as const, host: t.host, port: t.port, path: '', headers: [], client: s.client };
+  runGate(
+    ec.gate,
+    head0,
+    (d) => {
+      if (d.type === 'forward') return dial(ec, socket, head, s, t);
+      if (d.type === 'close') {
+        socket.destroy();
+        return ec.recorder.emit(simpleExchange({ id: s.id, kind: 'http', startedAt: s.startedAt, client: s.client, request: connectRequestPart(t, ''), applied: d.applied, error: { code: ERR.BLOCKED, message: 'closed by the gate' }, tls: { intercepted: false } }));
+      }
+      refuseConnect(ec, socket, s, t, d.status, 'Blocked', ERR.BLOCKED, 'refused by the gate');
+    },
+    () => refuseConnect(ec, socket, s, t, 502, 'Bad Gateway', ERR.INTERNAL, 'gate failed'),
+  );
+}
+
+function dial(ec: EngineContext, socket: Duplex, head: Buffer, s: ConnectStart, t: HostPort): void {
+  const target = ec.upstream.dialTarget(t.host, t.port);
+  const upstream = net.connect({ host: target.host, port: target.port });
+  let opened = false;
+  let error: { code: ErrorCode; message: string } | undefined;
+  let up = 0;
+  let down = 0;
+  ec.active++;
+  upstream.setTimeout(ec.upstreamTimeoutMs, () => {
+    error ??= { code: ERR.UPSTREAM_TIMEOUT, message: 'no data from upstream' };
+    upstream.destroy();
+  });
+  upstream.once('connect', () => {
+    if (socket.destroyed) return void upstream.destroy();
+    if (ec.loopGuard.isForbidden(upstream.remoteAddress ?? '', upstream.remotePort ?? 0)) {
+      error = { code: ERR.LOOP, message: 'upstream is this proxy' };
+      return void upstream.destroy();
+    }
+    opened = true;
+    upstream.setTimeout(0);
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length > 0) upstream.write(head);
+    socket.on('data', (c: Buffer) => (up += c.length));
+    upstream.on('data', (c: Buffer) => (down += c.length));
+    socket.pipe(upstream);
+    upstream.pipe(socket);
+  });
+  upstream.on('error', (err: unknown) => {
+    error ??= { code: classify('PROXY_TO_SERVER', err), message: messageOf(err) };
+  });
+  socket.on('error', (err: unknown) => {
+    error ??= { code: ERR.CLIENT_ABORT, message: messageOf(err) };
+  });
+  socket.once('close', () => upstream.destroy());
+  upstream.once('close', () => {
+    ec.active--;
+    if (!opened) {
+      const code = error?.code ?? ERR.UPSTREAM_RESET;
+      const timeout = code === ERR.UPSTREAM_TIMEOUT;
+      return refuseConnect(ec, socket, s, t, timeout ? 504 : 502, timeout ? 'Gateway Timeout' : 'Bad Gateway', code, error?.message ?? 'upstream closed');
+    }
+    socket.destroy();
+    ec.recorder.emit(
+      simpleExchange({ id: s.id, kind: 'http', startedAt: s.startedAt, client: s.client, request: connectRequestPart(t, ''), status: 200, statusMessage: 'Connection Established', tls: { intercepted: false }, ...(error ? { error } : {}), meta: { bytesUp: up, bytesDown: down } }),
+    );
+  });
+}

@@ -1,0 +1,159 @@
+/**
+ * Our one global onRequest hook: works out the real target, refuses what must not be proxied,
+ * asks the gate, then hands the library finished upstream options. Nothing reaches upstream
+ * before this calls `proceed` (the library only dials after its onRequest handlers finish).
+ */
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { ERR, type ErrorCode } from '../core/errors.js';
+import { pairRawHeaders, type RawHeaders } from '../core/exchange.js';
+import type { GateDecision, RequestHead } from '../core/gate.js';
+import { peerOf, tunnelOf, type EngineContext } from './engine-context.js';
+import { messageOf } from './error-codes.js';
+import { attachFlow, Flow } from './flow.js';
+import { runGate } from './gate-run.js';
+import { flatten, forwardableHeaders, hasHeader, isFramingHeader } from './headers.js';
+import type { LibCtx, NodeCallback } from './lib-types.js';
+import { targetOf, type RequestTarget } from './target.js';
+import { captureOf } from './tee.js';
+import { httpExchange } from './to-exchange.js';
+
+const requestStarts = new WeakMap<IncomingMessage, { url: string; at: number }>();
+
+/** Prepended 'request' listener: the library rewrites req.url before our hook sees it. */
+export function rememberRequest(req: IncomingMessage): void {
+  requestStarts.set(req, { url: req.url ?? '', at: Date.now() });
+}
+
+/** Answers locally (gate 'respond', refusals, errors); the client's body is drained, not sent. */
+export function respondLocal(ctx: LibCtx, flow: Flow | undefined, status: number, headers: RawHeaders, body: Buffer): void {
+  const req = ctx.clientToProxyRequest;
+  const res = ctx.proxyToClientResponse;
+  req.resume();
+  const out = headers.filter(([k]) => !isFramingHeader(k));
+  out.push(['Content-Length', String(body.length)]);
+  if (flow) {
+    flow.localResponse = { status, statusMessage: STATUS_CODES[status] ?? '', headers: out, body };
+    if (req.method !== 'HEAD') flow.responseTee.push(body);
+  }
+  if (res.headersSent || res.destroyed) return void res.destroy();
+  res.writeHead(status, flatten(out));
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function refuse(ctx: LibCtx, flow: Flow, status: number, code: ErrorCode, message: string): void {
+  flow.fail(code, message);
+  const body = Buffer.from(`${STATUS_CODES[status] ?? 'Error'}\n`);
+  respondLocal(ctx, flow, status, [['Content-Type', 'text/plain; charset=utf-8'], ['X-Leakwatch-Error', code]], body);
+}
+
+export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallback): void {
+  const req = ctx.clientToProxyRequest;
+  const res = ctx.proxyToClientResponse;
+  const start = requestStarts.get(req) ?? { url: req.url ?? '', at: Date.now() };
+  const tunnel = tunnelOf(req.socket);
+  const rawHeaders = pairRawHeaders(req.rawHeaders);
+  const result = targetOf(start.url, req.headers.host, tunnel, ctx.isSSL);
+  const t: RequestTarget = result.ok ? result.target : { scheme: ctx.isSSL ? 'https' : 'http', host: tunnel?.host ?? '', port: tunnel?.port ?? 0, path: start.url, url: start.url };
+  const client = tunnel?.client ?? peerOf(req.socket);
+  const method = req.method ?? 'GET';
+  const flow = new Flow({
+    id: ec.nextId(),
+    startedAt: start.at,
+    client,
+    request: { method, url: t.url, scheme: t.scheme, host: t.host, port: t.port, path: t.path, httpVersion: req.httpVersion, headers: rawHeaders },
+    ...(tunnel ? { tls: { intercepted: true, ...(tunnel.sni ? { sni: tunnel.sni } : {}), ...(tunnel.clientProtocol ? { clientProtocol: tunnel.clientProtocol } : {}) } } : {}),
+    captureLimit: ec.captureLimit,
+    upstreamTimeoutMs: ec.upstreamTimeoutMs,
+    isForbiddenPeer: (a, p) => ec.loopGuard.isForbidden(a, p),
+  });
+  attachFlow(ctx, flow);
+  ec.active++;
+  res.once('close', () => {
+    ec.active--;
+    if (!res.writableFinished) {
+      // Client abort must reach upstream (the library kept pulling ~2 GB after the client left).
+      flow.fail(ERR.CLIENT_ABORT, 'client closed before the response completed');
+      ctx.proxyToServerRequest?.destroy();
+      ctx.serverToProxyResponse?.destroy();
+    }
+    if (!flow.recorded) {
+      flow.recorded = true;
+      ec.recorder.emit(httpExchange(flow, ctx));
+    }
+  });
+
+  if (!tunnel && ec.allowClient && !ec.allowClient(client.address)) return refuse(ctx, flow, 403, ERR.CLIENT_DENIED, 'client not allowed');
+  if (!result.ok) return refuse(ctx, flow, result.status, result.code, result.message);
+  const dial = ec.upstream.dialTarget(t.host, t.port);
+  if (ec.loopGuard.isForbidden(dial.host, dial.port)) return refuse(ctx, flow, 508, ERR.LOOP, 'refusing to proxy to this proxy');
+
+  const head: RequestHead = { method, url: t.url, scheme: t.scheme, host: t.host, port: t.port, path: t.path, headers: rawHeaders, client };
+  const forward = (headers: RawHeaders, bodyOverride?: Buffer): void => {
+    if (res.destroyed) return;
+    let out = forwardableHeaders(headers);
+    if (bodyOverride) {
+      out = out.filter(([k]) => !isFramingHeader(k) && k.toLowerCase() !== 'expect');
+      out.push(['Content-Length', String(bodyOverride.length)]);
+      flow.bodyOverride = bodyOverride;
+    } else if (headers !== rawHeaders) {
+      // A gate may replace headers, but framing must still describe the bytes the client sends.
+      out = out.filter(([k]) => !isFramingHeader(k)).concat(rawHeaders.filter(([k]) => isFramingHeader(k)));
+    }
+    if (!hasHeader(out, 'host')) out.unshift(['Host', t.url.split('/')[2]!]);
+    const opts = ctx.proxyToServerRequestOptions;
+    if (!opts) return refuse(ctx, flow, 502, ERR.INTERNAL, 'no upstream options');
+    opts.host = t.host;
+    opts.port = dial.port;
+    opts.path = t.path;
+    opts.headers = flatten(out);
+    opts.agent = t.scheme === 'https' ? ec.upstream.httpsAgent : ec.upstream.httpAgent;
+    proceed();
+  };
+
+  const apply = (d: GateDecision): void => {
+    if (res.destroyed) return;
+    if (d.type === 'respond') {
+      flow.applied = d.applied;
+      return respondLocal(ctx, flow, d.status, d.headers, d.body);
+    }
+    if (d.type === 'close') {
+      flow.applied = d.applied;
+      flow.fail(ERR.BLOCKED, 'connection closed by the gate');
+      req.resume();
+      return void req.socket.destroy();
+    }
+    if (d.applied) flow.applied = d.applied;
+    const headers = d.headers ?? rawHeaders;
+    const rewrite = d.rewriteBody;
+    if (!rewrite) return forward(headers);
+    readBody(req, ec.captureLimit, (body) => {
+      if (!body) return refuse(ctx, flow, 413, ERR.BLOCKED, 'request body too large to rewrite');
+      flow.requestTee.push(body);
+      try {
+        const r = rewrite(body, headers);
+        forward(r.headers, r.body);
+      } catch (err: unknown) {
+        ec.log.error({ id: flow.init.id, err: messageOf(err) }, 'gate rewriteBody threw');
+        refuse(ctx, flow, 502, ERR.INTERNAL, 'rewrite failed');
+      }
+    });
+  };
+  runGate(ec.gate, head, apply, (err) => {
+    ec.log.error({ id: flow.init.id, err: messageOf(err) }, 'gate failed; not forwarding');
+    if (!res.destroyed) refuse(ctx, flow, 502, ERR.INTERNAL, 'gate failed');
+  });
+}
+
+/** Reads the whole body (for rewriting), or calls back with undefined once it exceeds `limit`. */
+function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | undefined) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size > limit) over = true;
+    else chunks.push(c);
+  });
+  req.once('end', () => done(over ? undefined : Buffer.concat(chunks, size)));
+  req.resume();
+}
