@@ -47,6 +47,9 @@ function closeWith(ws: WebSocket | undefined, code: number, reason: Buffer | str
   try {
     if (ws.readyState === WebSocket.CONNECTING) return ws.terminate();
     if (ws.readyState !== WebSocket.OPEN) return;
+    // The library pauses the client socket until upstream opens; without resuming, the client's
+    // close reply is never read and the close handshake hangs for ws's 30 s close timeout.
+    (ws as unknown as { _socket?: { resume(): void } })._socket?.resume();
     const r = Buffer.isBuffer(reason) ? reason : Buffer.from(reason);
     if (validCloseCode(code)) ws.close(code, r.length <= 123 ? r : undefined);
     else ws.close();

@@ -41,6 +41,8 @@ export function openTunnel(proxyPort: number, target: string, proxyHost = '127.0
 
 export interface TlsOptions {
   readonly servername?: string;
+  /** The name (or IP) the certificate must match when there is no servername. */
+  readonly host?: string;
   readonly ca?: string | readonly string[];
   readonly rejectUnauthorized?: boolean;
 }
@@ -51,6 +53,7 @@ export function tlsInTunnel(socket: net.Socket, opts: TlsOptions): Promise<tls.T
     const t = tls.connect({
       socket,
       ...(opts.servername ? { servername: opts.servername } : {}),
+      ...(opts.host ? { host: opts.host } : {}),
       ...(opts.ca ? { ca: opts.ca as string[] } : {}),
       rejectUnauthorized: opts.rejectUnauthorized ?? true,
       ALPNProtocols: ['http/1.1'],
