@@ -13,12 +13,14 @@ import type { Duplex } from 'node:stream';
 import { ERR, type ErrorCode } from '../core/errors.js';
 import type { Peer } from '../core/exchange.js';
 import { parseConnectTarget, type HostPort } from './connect-target.js';
-import { peerOf, setTunnel, track, type EngineContext } from './engine-context.js';
+import { peerOf, setTunnel, track, type EngineContext, type TunnelInfo } from './engine-context.js';
 import { messageOf } from './error-codes.js';
 import { openPassthrough } from './passthrough.js';
 import { simpleExchange } from './to-exchange.js';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** A secured tunnel closed this soon, unused, is a client that did not trust our certificate. */
+const QUICK_CLOSE_MS = 1500;
 
 export interface ConnectStart {
   readonly id: number;
@@ -60,7 +62,7 @@ export function handleConnect(ec: EngineContext, req: IncomingMessage, socket: D
     socket.unshift(first);
     if (first[0] === 0x16) return terminateTls(ec, socket, s, t);
     // Plain HTTP inside the tunnel (ws:// via CONNECT, http on odd ports): same server as absolute-form.
-    setTunnel(socket, { host: t.host, port: t.port, client: s.client });
+    setTunnel(socket, { host: t.host, port: t.port, client: s.client, requests: 0 });
     ec.outer.emit('connection', socket);
     socket.resume();
   };
@@ -87,6 +89,8 @@ function terminateTls(ec: EngineContext, socket: Duplex, s: ConnectStart, t: Hos
   track(ec, tlsSocket);
   let secured = false;
   let failure: unknown;
+  let info: TunnelInfo | undefined;
+  let securedAt = 0;
   const timer = setTimeout(() => {
     failure ??= new Error('TLS handshake timed out');
     tlsSocket.destroy();
@@ -94,22 +98,40 @@ function terminateTls(ec: EngineContext, socket: Duplex, s: ConnectStart, t: Hos
   timer.unref();
   tlsSocket.once('secure', () => {
     secured = true;
+    securedAt = Date.now();
     clearTimeout(timer);
     const sni = (tlsSocket as tls.TLSSocket & { servername?: string | false }).servername;
     const protocol = tlsSocket.getProtocol();
-    setTunnel(tlsSocket, { host: t.host, port: t.port, client: s.client, ...(sni ? { sni } : {}), ...(protocol ? { clientProtocol: protocol } : {}) });
+    info = { host: t.host, port: t.port, client: s.client, ...(sni ? { sni } : {}), ...(protocol ? { clientProtocol: protocol } : {}), requests: 0 };
+    setTunnel(tlsSocket, info);
     ec.inner.emit('connection', tlsSocket);
   });
+  // The raw socket comes from http.Server, which allows half-open sockets: a client that gives up
+  // mid-handshake only sends FIN, and without this the tunnel would stay open forever.
+  tlsSocket.once('end', () => {
+    if (!secured) tlsSocket.destroy();
+  });
   tlsSocket.on('error', (err: unknown) => {
-    if (!secured) failure ??= err;
+    if (!secured || (info?.requests === 0 && isTlsAlert(err))) failure ??= err;
     ec.log.debug({ id: s.id, host: t.host, err: messageOf(err) }, 'client TLS error');
   });
   tlsSocket.once('close', () => {
     clearTimeout(timer);
     socket.destroy();
     // A pinned app rejecting our certificate shows up here: record it, never lose it silently.
-    if (!secured) recordTlsFailure(ec, s, t, tlsSocket, ERR.CLIENT_TLS_REJECTED, failure ? messageOf(failure) : 'client closed during the TLS handshake');
+    // With TLS 1.3 (and Node clients, which verify after the handshake) there is no alert: the
+    // client just closes at once without a request, so that counts as a rejection too.
+    const unusedAndQuick = secured && info?.requests === 0 && (failure !== undefined || Date.now() - securedAt < QUICK_CLOSE_MS);
+    if (!secured || unusedAndQuick) {
+      const why = failure ? messageOf(failure) : secured ? 'client closed right after the handshake without a request (certificate not trusted?)' : 'client closed during the TLS handshake';
+      recordTlsFailure(ec, s, t, tlsSocket, ERR.CLIENT_TLS_REJECTED, why);
+    }
   });
+}
+
+function isTlsAlert(err: unknown): boolean {
+  const code = err && typeof err === 'object' && 'code' in err ? String(err.code) : '';
+  return /ALERT|CERTIFICATE/i.test(code) || /alert/i.test(messageOf(err));
 }
 
 function recordTlsFailure(ec: EngineContext, s: ConnectStart, t: HostPort, tlsSocket: tls.TLSSocket | undefined, code: ErrorCode, message: string): void {

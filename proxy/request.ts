@@ -51,6 +51,7 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
   const res = ctx.proxyToClientResponse;
   const start = requestStarts.get(req) ?? { url: req.url ?? '', at: Date.now() };
   const tunnel = tunnelOf(req.socket);
+  if (tunnel) tunnel.requests++;
   const rawHeaders = pairRawHeaders(req.rawHeaders);
   const result = targetOf(start.url, req.headers.host, tunnel, ctx.isSSL);
   const t: RequestTarget = result.ok ? result.target : { scheme: ctx.isSSL ? 'https' : 'http', host: tunnel?.host ?? '', port: tunnel?.port ?? 0, path: start.url, url: start.url };

@@ -89,6 +89,7 @@ export function createWsRelay(ec: EngineContext) {
   const verifyClient = (isSSL: boolean) => (info: { req: IncomingMessage }, done: VerifyDone): void => {
     const req = info.req;
     const tunnel = tunnelOf(req.socket);
+    if (tunnel) tunnel.requests++;
     const result = targetOf(req.url ?? '', req.headers.host, tunnel, isSSL);
     const t = result.ok ? result.target : undefined;
     const scheme = isSSL ? 'wss' : 'ws';

@@ -3,80 +3,33 @@
  * live proxy: a homeserver (`matrix.example.org`), an identity server v2 (`vector.im`), the Scalar
  * integration manager (`scalar.vector.im`) and a push gateway (`push.example.net`).
  *
- * Each is one Node https server on 127.0.0.1 (random port) with a certificate for its name, signed
- * by a throw-away CA made at run time (leakwatch trusts it with `--upstream-ca`, reaches the server
- * with `--resolve NAME=127.0.0.1:PORT`). Every request is recorded as received (method, URL,
+ * Each is one Node https server on 127.0.0.1 (random port) with a certificate for its name from the
+ * tests' throw-away 'origin' CA (leakwatch trusts it with `--upstream-ca`, reaches the server with
+ * `--resolve NAME=127.0.0.1:PORT`). Every request is recorded as received (method, URL,
  * headers, raw body bytes), so a test can check the proxy forwarded it intact. The answers follow
  * the specs and research/matrix-endpoints.md §2.2–2.7; anything else gets a Matrix JSON error.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import forge from 'node-forge';
+import { testPki } from './tls-fixtures.js';
 
 // ------------------------------------------------------------------------------------------------
-// Throw-away PKI
+// Throw-away PKI: the proxy tests' 'origin' CA (test/helpers/tls-fixtures.ts), built with certs/
 // ------------------------------------------------------------------------------------------------
 
 export interface StandInPki {
-  /** PEM of the CA (for `--upstream-ca`). */
+  /** PEM of the CA the stand-ins' leaves chain to. */
   readonly caPem: string;
+  /** The same CA as a file, for leakwatch's `--upstream-ca`. */
   readonly caFile: string;
-  /** One leaf for all names (SAN list), PEM. */
-  readonly certPem: string;
-  readonly keyPem: string;
+  /** A leaf (key and cert PEM) for one host name. */
+  leaf(host: string): { key: string; cert: string };
 }
 
-function rsaKeys(): { pub: forge.pki.rsa.PublicKey; priv: forge.pki.rsa.PrivateKey; pem: string } {
-  // node:crypto makes the key (forge's pure-JS keygen is slow); forge only assembles and signs.
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const priv = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
-  return { pub: forge.pki.setRsaPublicKey(priv.n, priv.e), priv, pem };
-}
-
-function baseCert(pub: forge.pki.PublicKey, cn: string): forge.pki.Certificate {
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = pub;
-  cert.serialNumber = '00' + randomBytes(8).toString('hex'); // leading 00: never a negative serial
-  const now = Date.now();
-  cert.validity.notBefore = new Date(now - 3600_000);
-  cert.validity.notAfter = new Date(now + 2 * 86400_000);
-  cert.setSubject([{ name: 'commonName', value: cn }]);
-  return cert;
-}
-
-/** A CA and one leaf valid for `names`; the CA PEM is written to `dir/standin-ca.pem`. */
-export function makeStandInPki(dir: string, names: readonly string[]): StandInPki {
-  const ca = rsaKeys();
-  const caCert = baseCert(ca.pub, 'leakwatch e2e stand-in CA (throw-away)');
-  caCert.setIssuer(caCert.subject.attributes);
-  caCert.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
-  caCert.sign(ca.priv, forge.md.sha256.create());
-
-  const leaf = rsaKeys();
-  const leafCert = baseCert(leaf.pub, names[0] ?? 'localhost');
-  leafCert.setIssuer(caCert.subject.attributes);
-  leafCert.setExtensions([
-    { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: names.map((value) => ({ type: 2, value })) },
-    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
-  ]);
-  leafCert.sign(ca.priv, forge.md.sha256.create());
-
-  const caPem = forge.pki.certificateToPem(caCert);
-  const caFile = join(dir, 'standin-ca.pem');
-  writeFileSync(caFile, caPem);
-  return { caPem, caFile, certPem: forge.pki.certificateToPem(leafCert), keyPem: leaf.pem };
+export async function standInPki(): Promise<StandInPki> {
+  const pki = await testPki('origin');
+  return { caPem: pki.caPem, caFile: pki.ca.certPath, leaf: (host) => pki.leaf(host) };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -141,7 +94,7 @@ function send(res: ServerResponse, reply: Reply, r?: Received): void {
 
 export async function startStandIn(name: string, pki: StandInPki, handler: Handler): Promise<StandIn> {
   const received: Received[] = [];
-  const server: Server = createServer({ cert: pki.certPem, key: pki.keyPem }, (req, res) => {
+  const server: Server = createServer(pki.leaf(name), (req, res) => {
     void (async () => {
       const body = await readBody(req);
       const u = new URL(req.url ?? '/', `https://${name}`);
