@@ -13,9 +13,9 @@ import { createLogger, type Logger } from '../core/log.js';
 import { ensureDataDir } from '../core/paths.js';
 import { createPipeline } from '../core/pipeline.js';
 import { loadOrCreateDashboardToken, rulesViewFromRuleset, startDashboard, storeDataSource, createStreamStage } from '../dashboard/index.js';
-import { parseCidrs } from '../proxy/cidr.js';
+import { parseAllowClients } from '../proxy/cidr.js';
 import { startProxyEngine } from '../proxy/engine.js';
-import { parseResolveSpec } from '../proxy/resolve-spec.js';
+import { buildResolveMap } from '../proxy/resolve-spec.js';
 import { createAuditStage, type AuditContext } from '../rules/audit.js';
 import { firstPartySet } from '../rules/classify.js';
 import { knownValuesFromFlags } from '../rules/identities.js';
@@ -69,9 +69,9 @@ function listenError(what: string, host: string, port: number, err: unknown): Co
 
 export async function startLeakwatch(config: StartConfig, log: Logger): Promise<Running> {
   // Pure configuration first: nothing is opened or bound yet.
-  const resolve = new Map(config.resolve.map(parseResolveSpec));
+  const resolve = buildResolveMap(config.resolve);
   const upstreamCaPems = readUpstreamCas(config.upstreamCa);
-  const allowClient = config.allowClient.length > 0 ? parseCidrs(config.allowClient) : undefined;
+  const allowClient = config.allowClient.length > 0 ? parseAllowClients(config.allowClient) : undefined;
   const ruleset = loadRuleset({ builtin: config.builtinRules, extra: config.rules });
   const known = knownValuesFromFlags(config.identity, config.identities);
   const auditContext: AuditContext = { ruleset, firstParty: firstPartySet(config.firstParty), known, mode: config.mode };
@@ -150,7 +150,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       upstreamCaPems,
       passthrough: config.passthrough,
       ...(allowClient ? { allowClient } : {}),
-      forbiddenTargets: () => [{ port: dashboard.port }, { port: proxy.port }],
+      forbiddenTargets: () => [{ port: dashboard.port }], // the engine adds its own listen port
       captureLimit: config.captureLimit,
       nextId: () => nextId++,
       onExchange: (ex) => pipeline.submit(ex),
