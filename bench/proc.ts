@@ -87,6 +87,21 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...live].map(stopProc));
 }
 
+const cleanups: Array<() => void> = [];
+/** Synchronous clean-up (temp dirs) that must also happen on Ctrl-C. */
+export function atCleanup(fn: () => void): void {
+  cleanups.push(fn);
+}
+const runCleanups = (): void => {
+  for (const fn of cleanups.splice(0)) {
+    try {
+      fn();
+    } catch (err: unknown) {
+      process.stderr.write(`bench: clean-up failed: ${String(err)}\n`);
+    }
+  }
+};
+
 let hooked = false;
 /** Ctrl-C / SIGTERM / a crash: stop the children first, then leave with a non-zero code. */
 export function installCleanup(): void {
@@ -95,11 +110,12 @@ export function installCleanup(): void {
   // Last resort when the process exits without awaiting stopAll (process.exit from elsewhere).
   process.on('exit', () => {
     for (const p of live) p.kill('SIGKILL');
+    runCleanups();
   });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
       process.stderr.write(`\nbench: ${sig}, stopping ${live.size} child process(es)\n`);
-      void stopAll().finally(() => process.exit(130));
+      void stopAll().finally(() => (runCleanups(), process.exit(130)));
     });
   }
 }

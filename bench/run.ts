@@ -10,7 +10,7 @@ import { makeOriginPki } from './certs.js';
 import { parseConfig, resultsDir, type BenchConfig } from './config.js';
 import { runLoad } from './loadgen.js';
 import { runNewHosts, type NewHostResult } from './newhost.js';
-import { installCleanup, sleep, startChild, stopAll } from './proc.js';
+import { atCleanup, installCleanup, sleep, startChild, stopAll } from './proc.js';
 import { buildReport, printReport, type RssResult } from './report.js';
 import type { Sample } from './stats.js';
 import { runStoreBench } from './store-bench.js';
@@ -53,6 +53,7 @@ async function main(): Promise<void> {
   installCleanup();
   const t0 = Date.now();
   const tmp = mkdtempSync(join(tmpdir(), 'leakwatch-bench-'));
+  atCleanup(() => rmSync(tmp, { recursive: true, force: true }));
   try {
     const pki = makeOriginPki(tmp);
     const origin = startChild(process.execPath, [join(benchDir, 'origin.js'), pki.certFile, pki.keyFile]);
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
         running.set(name, await spec.start(envFor(name)));
         log(`started ${name}`);
       } catch (err: unknown) {
-        skipped[name] = String(err).split('\n')[0] ?? 'failed to start';
+        skipped[name] = String(err).slice(0, 800);
         log(`skip ${name}: ${String(err)}`);
       }
     }

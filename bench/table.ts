@@ -50,6 +50,16 @@ export function printReport(rep: Report): void {
   const rd = rep.rss_detail;
   p(`### Memory: fresh leakwatch, small body at 50 connections${rep.rss_requests.note ? ` (${rep.rss_requests.note})` : ''}`);
   p(rd ? rd.checkpoints.map((x) => `${x.requests} req: ${f(x.rss_mb)} MB`).join(' → ') : '(not measured)');
+  const lwExtra = (rep.targets.leakwatch as Record<string, unknown> | undefined)?.extra as Record<string, unknown> | undefined;
+  for (const [label, ex] of [['during rounds', lwExtra], ['memory run', rd?.extra]] as const) {
+    if (!ex) continue;
+    const ws = ex.ws as Record<string, unknown> | undefined;
+    const m = ex.metrics as Record<string, unknown> | string | undefined;
+    const mm = typeof m === 'object' && m ? m : {};
+    p(`leakwatch ${label}: stream client got ${f(ws?.messages)} frames / ${f(ws?.items)} flow items (gaps ${f(ws?.gaps)}); ` +
+      `flows ${f(mm.flows_total)}, findings ${f(mm.findings_total)}, recorder written ${f(mm.recorder_written_total)}, ` +
+      `dropped ${f(mm.recorder_dropped_total)}, queued ${f(mm.recorder_queue_depth)}${typeof m === 'string' ? ` (${m})` : ''}`);
+  }
   p();
   p(`### Store (${rep.store.findings} synthetic findings${rep.store.label ? '; ' + rep.store.label : ''})`);
   p(`ingest ${f(rep.store.ingest_rows_per_s)} exchange rows/s (${f(rep.store.ingest_findings_per_s)} findings/s); ` +

@@ -11,6 +11,20 @@ import { benchDir, waitPort, type TargetSpec } from './targets.js';
 
 export const leakwatchMain = join(benchDir, '..', 'cli', 'main.js');
 
+/** The proxy's own counters (flows, findings, recorder written/dropped): shows recording kept up. */
+async function metrics(dport: number, token: string): Promise<Record<string, number> | string> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${dport}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    const text = await res.text();
+    if (!res.ok) return `metrics: HTTP ${res.status}`;
+    const out: Record<string, number> = {};
+    for (const m of text.matchAll(/^leakwatch_([a-z_]+) ([0-9.e+-]+)$/gm)) out[m[1] as string] = Number(m[2]);
+    return out;
+  } catch (err: unknown) {
+    return `metrics: ${String(err)}`;
+  }
+}
+
 /** Extra node flags for the proxy process, e.g. ['--cpu-prof', '--cpu-prof-dir=…'] for profiling. */
 export function leakwatchTarget(nodeFlags: readonly string[] = []): TargetSpec {
   return {
@@ -28,12 +42,13 @@ export function leakwatchTarget(nodeFlags: readonly string[] = []): TargetSpec {
       ];
       const lw = startChild(process.execPath, args, { env: { ...process.env, NO_COLOR: '1' } });
       let drain: Child | null = null;
+      let token = '';
       try {
-        // The start-up line carries the dashboard URL with ?token=…; the token file is the fallback.
+        // The start-up line carries the dashboard URL with ?token=…
         const m = await lw.waitLine(/[?&]token=([^\s&#]+)/, 60_000);
         await waitPort(port, 30_000);
         const tokenFile = join(dataDir, 'dashboard-token');
-        const token = m[1] ? decodeURIComponent(m[1]) : readFileSync(tokenFile, 'utf8').trim();
+        token = m[1] ? decodeURIComponent(m[1]) : readFileSync(tokenFile, 'utf8').trim();
         drain = startChild(process.execPath, [join(benchDir, 'ws-drain.js'), `ws://127.0.0.1:${dport}/api/stream`, token]);
         await drain.waitLine(/^open/, 15_000);
       } catch (err: unknown) {
@@ -48,12 +63,13 @@ export function leakwatchTarget(nodeFlags: readonly string[] = []): TargetSpec {
         proxy: `http://127.0.0.1:${port}`,
         ca,
         async extra() {
+          const counters = await metrics(dport, token);
           // SIGTERM makes the drain print its totals as its last stdout line.
           const done = ws.waitLine(/^\{"messages"/, 5000).catch(() => null);
           await ws.stop();
           const line = await done;
           const stats: Record<string, unknown> = line ? JSON.parse(line.input ?? '{}') : { messages: null };
-          return { ws: stats, dataDir };
+          return { ws: stats, metrics: counters };
         },
         async stop() {
           await ws.stop();
