@@ -30,8 +30,11 @@ const engine = await startProxyEngine({
   onExchange: () => void exchanges++,
   log: silentLogger,
 });
+process.on('error', () => undefined); // IPC EPIPE when the parent is already gone
 process.send({ type: 'ready', port: engine.port, caPem: ca.certPem });
-const timer = setInterval(() => process.send({ type: 'rss', rss: process.memoryUsage().rss, exchanges }), 20);
+const timer = setInterval(() => {
+  if (process.connected) process.send({ type: 'rss', rss: process.memoryUsage().rss, exchanges });
+}, 20);
 process.on('disconnect', async () => {
   clearInterval(timer);
   await engine.close(200);
