@@ -50,7 +50,8 @@ export function runExtractors(
 ): Finding[] {
   const out: Finding[] = [];
   const push = (kind: ExtractKind, raw: string | null, where: string): void => {
-    if (raw === null || raw === '') return;
+    // `*` (e.g. `Accept-Language: *` from fetch implementations) says nothing about anyone.
+    if (raw === null || raw.trim() === '' || raw.trim() === '*') return;
     let value = raw;
     if (value.length > MAX_VALUE) {
       notes.push(`${where}: value of ${value.length} chars cut to ${MAX_VALUE}`);

@@ -40,6 +40,14 @@ describe('first party', () => {
 });
 
 describe('structural extractors', () => {
+  it('skips values that say nothing about anyone (Accept-Language: * from fetch clients)', () => {
+    const e = ex('https://vector.im/x', { headers: [['Accept-Language', '*'], ['Origin', ' ']] });
+    const m = match([
+      { from: 'header', name: 'accept-language', kind: 'accept_language', part: 'request' },
+      { from: 'header', name: 'origin', kind: 'origin', part: 'request' },
+    ]);
+    expect(extractFindings(e, m, third).findings).toEqual([]);
+  });
   it.each<[string, Exchange, Parameters<typeof match>[0], Record<string, string>, string[]]>([
     [
       'query threepid → email',
