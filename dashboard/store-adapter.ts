@@ -30,7 +30,7 @@ export function flowItemFromRow(r: FlowRow, leaks: FlowItem['leaks'] = []): Flow
     path: r.path,
     kinds: r.kinds,
     type: r.type,
-    firstParty: r.category === 'first-party-exposure',
+    firstParty: r.firstParty,
     durationMs: r.durationMs,
     error: r.error,
   };

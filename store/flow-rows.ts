@@ -11,7 +11,7 @@ import { rebuildUrl } from './write.js';
 /** The columns every flow query selects (e = exchanges). */
 export const FLOW_COLUMNS = `e.id, e.time, e.duration, e.session_id, e.type_id, e.client_id, e.method, e.scheme,
   e.host_id, e.port, e.path, e.url, e.status, e.error_id, e.rule_id, e.party_id, e.category_id, e.severity_id,
-  e.verdict_id, e.finding_count,
+  e.verdict_id, e.first_party, e.finding_count,
   (SELECT group_concat(DISTINCT f.kind_id) FROM findings f WHERE f.exchange_id = e.id) AS kind_ids`;
 
 export interface RawFlow {
@@ -34,6 +34,7 @@ export interface RawFlow {
   readonly category_id: number;
   readonly severity_id: number;
   readonly verdict_id: number;
+  readonly first_party: number;
   readonly finding_count: number;
   readonly kind_ids: string | null;
 }
@@ -76,6 +77,7 @@ export function createFlowMapper(store: Store): (r: RawFlow) => FlowRow {
       verdict: (intern.name('verdicts', r.verdict_id) ?? 'allow') as Verdict,
       kinds,
       leakCount: r.finding_count,
+      firstParty: r.first_party === 1,
     };
   };
 }

@@ -57,6 +57,8 @@ export interface FlowRow {
   /** Distinct finding kinds, in vocabulary order. */
   readonly kinds: readonly Kind[];
   readonly leakCount: number;
+  /** Sent to one of the user's own homeservers (`--first-party`). */
+  readonly firstParty: boolean;
 }
 
 export interface FindingRow {

@@ -57,7 +57,7 @@ describe('queries', () => {
     expect(r).toEqual({ id: 3, time: T0 + 15000, durationMs: 5, sessionId: 1, session: 'test', type: 'http', client: '127.0.0.1',
       method: 'POST', url: 'https://matrix.org/_matrix/identity/v2/lookup?n=3', host: 'matrix.org', path: '/_matrix/identity/v2/lookup?n=3',
       status: 200, error: null, category: 'federation', party: 'matrix.org', rule: 'matrix.org/rule', severity: 'high', verdict: 'allow',
-      kinds: ['email', 'device_id'], leakCount: 2 });
+      kinds: ['email', 'device_id'], leakCount: 2, firstParty: false });
   });
 
   it('getFlow: findings, headers, bodies (decompressed), websocket', () => {
