@@ -30,6 +30,8 @@ export type GateDecision =
       readonly applied?: AppliedVerdict;
       /** Replace the request headers (e.g. strip Referer, generic User-Agent). */
       readonly headers?: RawHeaders;
+      /** Replace the path and query sent upstream (e.g. without a tracking parameter). */
+      readonly path?: string;
       /**
        * Buffer the whole request body (up to the capture cap) and rewrite it before forwarding.
        * The proxy fixes Content-Length; the function returns the new headers and body.

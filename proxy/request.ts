@@ -89,6 +89,7 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
   if (ec.loopGuard.isForbidden(dial.host, dial.port)) return refuse(ctx, flow, 508, ERR.LOOP, 'refusing to proxy to this proxy');
 
   const head: RequestHead = { method, url: t.url, scheme: t.scheme, host: t.host, port: t.port, path: t.path, headers: rawHeaders, client };
+  let upstreamPath = t.path;
   const forward = (headers: RawHeaders, bodyOverride?: Buffer): void => {
     if (res.destroyed) return;
     let out = forwardableHeaders(headers);
@@ -105,7 +106,7 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
     if (!opts) return refuse(ctx, flow, 502, ERR.INTERNAL, 'no upstream options');
     opts.host = t.host;
     opts.port = dial.port;
-    opts.path = t.path;
+    opts.path = upstreamPath;
     opts.headers = flatten(out);
     opts.agent = t.scheme === 'https' ? ec.upstream.httpsAgent : ec.upstream.httpAgent;
     proceed();
@@ -124,6 +125,7 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
       return void req.socket.destroy();
     }
     if (d.applied) flow.applied = d.applied;
+    if (d.path !== undefined && d.path.startsWith('/')) upstreamPath = d.path;
     const headers = d.headers ?? rawHeaders;
     const rewrite = d.rewriteBody;
     if (!rewrite) return forward(headers);
