@@ -47,7 +47,16 @@ export function parsePackText(text: string, file: string): RulePack {
     file,
     defaults: { extract: defaults?.extract ?? [] },
     source: at(['pack']),
-    rules: rules.map((r, i): Rule => ({ ...r, pack, source: at(['rules', i, 'id']) })),
+    rules: rules.map((r, i): Rule => {
+      const { strip, neutralize, ...rest } = r;
+      return {
+        ...rest,
+        ...(strip ? { strip } : {}),
+        ...(neutralize ? { neutralize: { status: neutralize.status, json: neutralize.json } } : {}),
+        pack,
+        source: at(['rules', i, 'id']),
+      };
+    }),
   };
 }
 

@@ -30,12 +30,16 @@ const describe = (v: unknown): string =>
 
 /** Keys allowed at each kind of place, for "did you mean" on unknown keys. */
 const PACK_KEYS = ['pack', 'version', 'description', 'defaults', 'rules'];
-const RULE_KEYS = ['id', 'party', 'category', 'hosts', 'paths', 'methods', 'severity', 'why', 'cite', 'remediation', 'action', 'extract'];
+const RULE_KEYS = ['id', 'party', 'category', 'hosts', 'paths', 'methods', 'severity', 'why', 'cite', 'remediation', 'action', 'extract', 'strip', 'neutralize'];
+const STRIP_KEYS = ['headers', 'query', 'json', 'known'];
+const NEUTRALIZE_KEYS = ['status', 'json'];
 const EXTRACTOR_KEYS = ['from', 'name', 'path', 'kind', 'part'];
 function keysAt(p: IssuePath): readonly string[] {
   if (p.length === 0) return PACK_KEYS;
   if (p.length === 1 && p[0] === 'defaults') return ['extract'];
   if (p.length === 2 && p[0] === 'rules') return RULE_KEYS;
+  if (p.length === 3 && p[0] === 'rules' && p[2] === 'strip') return STRIP_KEYS;
+  if (p.length === 3 && p[0] === 'rules' && p[2] === 'neutralize') return NEUTRALIZE_KEYS;
   return p[p.length - 2] === 'extract' ? EXTRACTOR_KEYS : [];
 }
 

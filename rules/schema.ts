@@ -51,6 +51,29 @@ const extractor = z.discriminatedUnion('from', [
   z.strictObject({ from: z.literal('body'), kind, part }),
 ]);
 
+/** Header names: the token characters of RFC 9110, stored lower-case. */
+const headerName = z
+  .string()
+  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name, like referer')
+  .transform((s) => s.toLowerCase());
+const jsonPath = text.refine((s) => !s.includes('@keys'), 'a strip path names values, not @keys');
+
+/** What `action: strip` removes (rules/README.md "Enforcement"). */
+const strip = z
+  .strictObject({
+    headers: z.array(headerName).default([]),
+    query: z.array(text).default([]),
+    json: z.array(jsonPath).default([]),
+    known: z.array(jsonPath).default([]),
+  })
+  .refine((s) => s.headers.length + s.query.length + s.json.length + s.known.length > 0, 'must name at least one of headers, query, json, known');
+
+/** The canned answer of `action: neutralize`. */
+const neutralize = z.strictObject({
+  status: z.number().int().min(200).max(299).default(200),
+  json: z.unknown().refine((v) => v !== undefined, 'required'),
+});
+
 const rule = z.strictObject({
   id: ruleId,
   party: text,
@@ -64,6 +87,8 @@ const rule = z.strictObject({
   remediation: text,
   action: z.enum(ACTIONS).default('log'),
   extract: z.array(extractor).default([]),
+  strip: strip.optional(),
+  neutralize: neutralize.optional(),
 });
 
 export const packFileSchema = z.strictObject({

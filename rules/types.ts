@@ -31,6 +31,24 @@ export interface RuleSource {
   readonly col?: number;
 }
 
+/** What `action: strip` removes; absent on a rule: the generic third-party header set. */
+export interface StripSpec {
+  /** Lower-case header names; `user-agent` is replaced with a generic one, the others removed. */
+  readonly headers: readonly string[];
+  /** Query parameter names to drop. */
+  readonly query: readonly string[];
+  /** JSON paths (extractor syntax) whose values are removed from the request body. */
+  readonly json: readonly string[];
+  /** JSON paths whose entries are removed only when they match a declared identity or contact. */
+  readonly known: readonly string[];
+}
+
+/** The canned answer of `action: neutralize` (a 2xx JSON body that keeps clients working). */
+export interface NeutralizeSpec {
+  readonly status: number;
+  readonly json: unknown;
+}
+
 export interface Rule {
   readonly id: string;
   readonly pack: string;
@@ -48,6 +66,8 @@ export interface Rule {
   readonly remediation: string;
   readonly action: Action;
   readonly extract: readonly ExtractorSpec[];
+  readonly strip?: StripSpec;
+  readonly neutralize?: NeutralizeSpec;
   readonly source: RuleSource;
 }
 

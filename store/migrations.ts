@@ -98,8 +98,25 @@ function v3(db: Database.Database): void {
   `);
 }
 
+/**
+ * v4: enforcement overrides, an overlay on the rule packs (issue 6): a rule's action, a blocked
+ * host (+ path prefix), an allowed client, and lasting hold decisions ("for an hour", "always").
+ * Strings, not interned ids: a handful of rows, edited by hand from the dashboard.
+ */
+function v4(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE overrides (
+      id INTEGER PRIMARY KEY,
+      kind TEXT NOT NULL CHECK (kind IN ('rule-action', 'block', 'allow-client', 'hold-decision')),
+      rule_id TEXT, action TEXT, host TEXT, path TEXT, client TEXT,
+      decision TEXT CHECK (decision IS NULL OR decision IN ('allow', 'deny')),
+      created_at INTEGER NOT NULL, expires_at INTEGER, note TEXT);
+    CREATE INDEX overrides_kind ON overrides(kind, id);
+  `);
+}
+
 /** The ladder: index i holds the step to version i + 1. */
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function schemaVersion(db: Database.Database): number {

@@ -1,3 +1,4 @@
+import { SCHEMA_VERSION } from '../../store/migrations.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Exchange } from '../../core/exchange.js';
 import { createQueries, type Queries } from '../../store/queries.js';
@@ -92,7 +93,7 @@ describe('queries', () => {
 
   it('sessions and health', () => {
     expect(q.sessions()).toEqual([expect.objectContaining({ id: sessionB, name: 'second', flows: 1 }), expect.objectContaining({ id: 1, name: 'test', flows: 60 })]);
-    expect(q.health()).toMatchObject({ schemaVersion: 3, exchanges: 61, sessions: 2, oldest: T0 + 5000, newest: T0 + 400_000 });
+    expect(q.health()).toMatchObject({ schemaVersion: SCHEMA_VERSION, exchanges: 61, sessions: 2, oldest: T0 + 5000, newest: T0 + 400_000 });
     expect(q.health().fileBytes).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,97 @@
+/**
+ * The request gate of `leakwatch start`: decide.ts's decision, carried out. Synchronous for every
+ * action except `hold`, which asks the hold queue and returns its Promise (the proxy sends nothing
+ * upstream until it settles). The state (ruleset, overlay, mode) is read per request, so rule
+ * reloads and dashboard overrides apply at once without a restart.
+ */
+import { EMPTY_BODY, type Exchange } from '../core/exchange.js';
+import type { GateDecision, RequestGate, RequestHead } from '../core/gate.js';
+import type { HoldOutcome, HoldQueue, HoldRequest } from '../core/hold-queue.js';
+import { blockAnswer } from './block-response.js';
+import { decideAction, normalizeClient, planDecision, type DecideContext, type Enforcement, type LastingDecision } from './decide.js';
+import { extractFindings } from './extract.js';
+import { normalizeHost } from './host-index.js';
+import { buildKnownValueIndex } from './known-values.js';
+
+export interface EnforcementGateOptions {
+  /** The live state, read per request. `now` is filled in by the gate. */
+  state: () => Omit<DecideContext, 'now'>;
+  holds: HoldQueue;
+  /** A person answered "for an hour" or "always": save it (the overlay then carries it). */
+  onLasting: (d: LastingDecision) => void;
+  now?: () => number;
+}
+
+const HOUR_MS = 60 * 60 * 1000;
+const NO_KNOWN = buildKnownValueIndex([]);
+
+/** Findings visible in the head (query, headers, path placeholders), for the hold panel. */
+function headFindings(head: RequestHead, e: Enforcement, ctx: Omit<DecideContext, 'now'>): HoldRequest['findings'] {
+  const now = Date.now();
+  const ex: Exchange = {
+    id: 0,
+    kind: 'http',
+    listener: 'gate',
+    startedAt: now,
+    endedAt: now,
+    client: head.client,
+    request: { method: head.method, url: head.url, scheme: head.scheme, host: head.host, port: head.port, path: head.path, httpVersion: '1.1', headers: head.headers, body: EMPTY_BODY },
+  };
+  const { findings } = extractFindings(ex, e.match, { firstParty: e.firstParty, known: ctx.known ?? NO_KNOWN });
+  return findings.slice(0, 50).map((f) => ({ kind: f.kind, value: f.value, where: f.where }));
+}
+
+export function holdRequestOf(head: RequestHead, e: Enforcement, ctx: Omit<DecideContext, 'now'>): HoldRequest {
+  return {
+    ruleId: e.ruleId ?? 'unknown',
+    method: head.method,
+    url: head.url,
+    host: normalizeHost(head.host),
+    client: normalizeClient(head.client.address),
+    party: e.rule?.party ?? null,
+    category: e.category,
+    severity: e.rule?.severity ?? null,
+    why: e.rule?.why.trim() ?? null,
+    findings: headFindings(head, e, ctx),
+  };
+}
+
+function afterHold(head: RequestHead, e: Enforcement, o: HoldOutcome, timeoutMs: number): GateDecision {
+  const ruleId = e.ruleId ?? 'unknown';
+  const scope = o.scope === 'once' ? 'once' : o.scope === 'hour' ? 'for an hour' : 'always';
+  if (o.decision === 'allow') return { type: 'forward', applied: { verdict: 'hold', ruleId, detail: `held, then allowed by you (${scope})` } };
+  const detail =
+    o.by === 'timeout'
+      ? `held, then denied: no answer within ${Math.round(timeoutMs / 1000)} s`
+      : o.by === 'user'
+        ? `held, then denied by you (${scope})`
+        : `held, then denied (${o.by})`;
+  return { type: 'respond', applied: { verdict: 'hold', ruleId, detail }, ...blockAnswer(head.path, e.category, ruleId) };
+}
+
+export function createEnforcementGate(opts: EnforcementGateOptions): RequestGate {
+  const now = opts.now ?? Date.now;
+  return {
+    decide(head) {
+      const state = opts.state();
+      const ctx: DecideContext = { ...state, now: now() };
+      const e = decideAction(head, ctx);
+      const plan = planDecision(head, e, ctx);
+      if (plan.type !== 'hold') return plan;
+      const req = holdRequestOf(head, e, state);
+      const timeoutMs = opts.holds.timeoutMs;
+      return opts.holds.hold(req).then((o) => {
+        if (o.by === 'user' && o.scope !== 'once' && o.via === undefined) {
+          opts.onLasting({
+            ruleId: req.ruleId,
+            host: req.host,
+            client: req.client,
+            decision: o.decision,
+            expiresAt: o.scope === 'hour' ? now() + HOUR_MS : null,
+          });
+        }
+        return afterHold(head, e, o, timeoutMs);
+      });
+    },
+  };
+}
