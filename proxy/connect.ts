@@ -27,6 +27,8 @@ export interface ConnectStart {
   readonly startedAt: number;
   readonly client: Peer;
   readonly rawTarget: string;
+  /** Set for transparent listeners (no CONNECT): the records carry it, method TLS. */
+  readonly listener?: string;
 }
 
 export function connectRequestPart(t: HostPort | undefined, raw: string) {
@@ -70,7 +72,7 @@ export function handleConnect(ec: EngineContext, req: IncomingMessage, socket: D
   else socket.once('data', begin);
 }
 
-function terminateTls(ec: EngineContext, socket: Duplex, s: ConnectStart, t: HostPort): void {
+export function terminateTls(ec: EngineContext, socket: Duplex, s: ConnectStart, t: HostPort): void {
   let secureContext: tls.SecureContext;
   try {
     // Default context = the CONNECT host: clients send no SNI for IP literals.
@@ -102,7 +104,7 @@ function terminateTls(ec: EngineContext, socket: Duplex, s: ConnectStart, t: Hos
     clearTimeout(timer);
     const sni = (tlsSocket as tls.TLSSocket & { servername?: string | false }).servername;
     const protocol = tlsSocket.getProtocol();
-    info = { host: t.host, port: t.port, client: s.client, ...(sni ? { sni } : {}), ...(protocol ? { clientProtocol: protocol } : {}), requests: 0 };
+    info = { host: t.host, port: t.port, client: s.client, ...(sni ? { sni } : {}), ...(protocol ? { clientProtocol: protocol } : {}), ...(s.listener ? { listener: s.listener } : {}), requests: 0 };
     setTunnel(tlsSocket, info);
     ec.inner.emit('connection', tlsSocket);
   });
@@ -142,8 +144,9 @@ function recordTlsFailure(ec: EngineContext, s: ConnectStart, t: HostPort, tlsSo
       kind: 'tls-failure',
       startedAt: s.startedAt,
       client: s.client,
-      request: connectRequestPart(t, s.rawTarget),
+      request: { ...connectRequestPart(t, s.rawTarget), ...(s.listener ? { method: 'TLS' } : {}) },
       tls: { intercepted: true, ...(sni ? { sni } : {}) },
+      ...(s.listener ? { listener: s.listener } : {}),
       error: { code, message },
     }),
   );

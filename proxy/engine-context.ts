@@ -37,6 +37,10 @@ export interface TunnelInfo {
   readonly client: Peer;
   readonly sni?: string;
   readonly clientProtocol?: string;
+  /** Which listener accepted the connection (absent: the proxy port). */
+  readonly listener?: string;
+  /** Transparent plain HTTP: no CONNECT named the target, each request's Host header does. */
+  readonly routeByHost?: boolean;
   /** Requests (and upgrades) seen on this tunnel: a TLS 1.3 client that rejects our certificate
    * does so after the server side considers the handshake done, so "closed with a TLS alert and
    * never used" is the signal for a tls-failure too. */

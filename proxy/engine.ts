@@ -4,6 +4,7 @@
  * docs/research/http-mitm-proxy.md fixed at runtime (patches.ts, harden.ts, filters.ts, ws.ts).
  * The rest of leakwatch sees only this API and core/ types.
  */
+import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import type http from 'node:http';
 import type { CaMaterial } from '../certs/ca.js';
@@ -20,7 +21,9 @@ import { withConsoleRouted } from './quiet-console.js';
 import { createRecorder } from './recorder.js';
 import { shutdown } from './shutdown.js';
 import { createTlsContexts } from './tls-contexts.js';
+import { acceptHttp, acceptTls, type AcceptOptions } from './transparent-accept.js';
 import { createUpstream } from './upstream.js';
+import { resolverLookup } from './upstream-resolver.js';
 import { createWsRelay } from './ws.js';
 
 export interface ProxyEngineOptions {
@@ -30,6 +33,8 @@ export interface ProxyEngineOptions {
   issuer: LeafIssuer;
   resolve?: ReadonlyMap<string, { host: string; port?: number }>;
   upstreamCaPems?: readonly string[];
+  /** Resolve upstream names with this resolver, not the system's (which may point at us). */
+  upstreamDns?: { host: string; port: number };
   passthrough?: readonly string[];
   allowClient?: (address: string) => boolean;
   forbiddenTargets?: () => ReadonlyArray<{ port: number }>;
@@ -45,6 +50,10 @@ export interface ProxyEngine {
   readonly host: string;
   readonly port: number;
   stats(): { active: number; exchanges: number; errors: number };
+  /** A socket accepted elsewhere (transparent listener) that speaks TLS without CONNECT: routed by SNI. */
+  acceptTls(socket: Socket, opts: AcceptOptions): void;
+  /** A socket accepted elsewhere that speaks plain HTTP in origin form: routed by Host. */
+  acceptHttp(socket: Socket, opts: AcceptOptions): void;
   close(graceMs?: number): Promise<void>;
 }
 
@@ -56,6 +65,7 @@ export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyE
   const upstream = createUpstream({
     ...(opts.resolve ? { resolve: opts.resolve } : {}),
     ...(opts.upstreamCaPems ? { upstreamCaPems: opts.upstreamCaPems } : {}),
+    ...(opts.upstreamDns ? { fallbackLookup: resolverLookup(opts.upstreamDns) } : {}),
   });
   let listenPort = opts.port;
   const ports = (): number[] => [listenPort, ...(opts.forbiddenTargets?.() ?? []).map((t) => t.port)];
@@ -112,6 +122,8 @@ export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyE
     host: opts.host,
     port: listenPort,
     stats: () => ({ active: ec.active, exchanges: ec.recorder.exchanges, errors: ec.recorder.errors }),
+    acceptTls: (socket, o) => (closing ? socket.destroy() : acceptTls(ec as EngineContext, socket, o)),
+    acceptHttp: (socket, o) => (closing ? socket.destroy() : acceptHttp(ec as EngineContext, socket, o)),
     close(graceMs = 5000) {
       closing ??= shutdown(ec as EngineContext, lib, ws, graceMs);
       return closing;

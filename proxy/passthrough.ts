@@ -44,7 +44,7 @@ export function openPassthrough(ec: EngineContext, socket: Duplex, head: Buffer,
 
 function dial(ec: EngineContext, socket: Duplex, head: Buffer, s: ConnectStart, t: HostPort): void {
   const target = ec.upstream.dialTarget(t.host, t.port);
-  const upstream = net.connect({ host: target.host, port: target.port });
+  const upstream = net.connect({ host: target.host, port: target.port, lookup: ec.upstream.lookup });
   let opened = false;
   let error: { code: ErrorCode; message: string } | undefined;
   let up = 0;

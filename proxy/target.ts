@@ -42,6 +42,13 @@ export function targetOf(rawUrl: string, hostHeader: string | undefined, tunnel:
     const abs = /^https?:\/\/[^/?#]*/i.exec(rawUrl);
     if (abs) path = rawUrl.slice(abs[0].length) || '/';
     if (!path.startsWith('/') && path !== '*') return bad(400, ERR.BAD_TARGET, 'bad request target');
+    if (tunnel.routeByHost) {
+      // Transparent plain HTTP (sent here by DNS): the Host header is the only name there is.
+      const h = hostHeader === undefined ? undefined : splitAuthority(hostHeader.trim());
+      const name = h && parseHost(h.host);
+      if (!h || !name) return bad(400, ERR.BAD_TARGET, 'no usable Host header to route by');
+      return { ok: true, target: build(scheme, name.host, h.port ?? tunnel.port, path) };
+    }
     if (hostHeader !== undefined) {
       const h = splitAuthority(hostHeader.trim());
       const name = h && parseHost(h.host);

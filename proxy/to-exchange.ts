@@ -1,6 +1,7 @@
 /** Builds the core Exchange records from our per-request state. Pure apart from Date.now(). */
 import { EMPTY_BODY, pairRawHeaders, type Exchange, type Peer, type RequestPart, type ResponsePart, type TlsFacts } from '../core/exchange.js';
 import type { ExchangeError, AppliedVerdict } from '../core/exchange.js';
+import { tunnelOf } from './engine-context.js';
 import type { Flow } from './flow.js';
 import type { LibCtx } from './lib-types.js';
 
@@ -19,7 +20,7 @@ export function httpExchange(flow: Flow, ctx: LibCtx): Exchange {
   return {
     id: init.id,
     kind: 'http',
-    listener: LISTENER,
+    listener: tunnelOf(ctx.clientToProxyRequest?.socket)?.listener ?? LISTENER,
     startedAt: init.startedAt,
     endedAt: Date.now(),
     client: init.client,
@@ -43,6 +44,8 @@ export interface SimpleRecord {
   readonly error?: ExchangeError;
   readonly applied?: AppliedVerdict;
   readonly meta?: Exchange['meta'];
+  /** Default: the proxy port. */
+  readonly listener?: string;
 }
 
 /** For CONNECT tunnels, refusals and TLS failures: no bodies, maybe a status. */
@@ -50,7 +53,7 @@ export function simpleExchange(r: SimpleRecord): Exchange {
   return {
     id: r.id,
     kind: r.kind,
-    listener: LISTENER,
+    listener: r.listener ?? LISTENER,
     startedAt: r.startedAt,
     endedAt: Date.now(),
     client: r.client,

@@ -19,6 +19,8 @@ export interface Upstream {
   readonly secureContext: tls.SecureContext;
   /** Where to dial for a requested host/port after --resolve (the name itself stays for TLS and Host). */
   dialTarget(host: string, port: number): { host: string; port: number };
+  /** The lookup every upstream dial uses (--resolve, then --dns-upstream or the system). */
+  readonly lookup: LookupFunction;
   destroy(): void;
 }
 
@@ -27,6 +29,8 @@ export interface UpstreamOptions {
   readonly upstreamCaPems?: readonly string[];
   /** Idle time before a pooled keep-alive socket is dropped. */
   readonly freeSocketTimeoutMs?: number;
+  /** Names not in --resolve: asked here instead of the system resolver (--dns-upstream). */
+  readonly fallbackLookup?: LookupFunction;
 }
 
 /**
@@ -34,10 +38,10 @@ export interface UpstreamOptions {
  * system resolver. Node 20 calls lookup with `{ all: true }` (autoSelectFamily), expecting an
  * array; older call shapes expect (err, address, family). Both are handled.
  */
-export function makeLookup(resolve: ReadonlyMap<string, ResolveTarget> | undefined): LookupFunction {
+export function makeLookup(resolve: ReadonlyMap<string, ResolveTarget> | undefined, fallback?: LookupFunction): LookupFunction {
   return (hostname, options, callback) => {
     const mapped = resolve?.get(hostname.toLowerCase().replace(/\.$/, ''));
-    if (!mapped) return dns.lookup(hostname, options, callback as never);
+    if (!mapped) return fallback ? fallback(hostname, options, callback) : dns.lookup(hostname, options, callback as never);
     const family = isIP(mapped.host);
     if (options.all) {
       const list: LookupAddress[] = [{ address: mapped.host, family }];
@@ -50,7 +54,7 @@ export function makeLookup(resolve: ReadonlyMap<string, ResolveTarget> | undefin
 
 export function createUpstream(opts: UpstreamOptions): Upstream {
   const secureContext = tls.createSecureContext({ ca: [...tls.rootCertificates, ...(opts.upstreamCaPems ?? [])] });
-  const lookup = makeLookup(opts.resolve);
+  const lookup = makeLookup(opts.resolve, opts.fallbackLookup);
   const timeout = opts.freeSocketTimeoutMs ?? 30_000;
   const common = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout, lookup, scheduling: 'lifo' as const };
   const httpAgent = new http.Agent(common);
@@ -59,6 +63,7 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
     httpAgent,
     httpsAgent,
     secureContext,
+    lookup,
     dialTarget(host, port) {
       const mapped = opts.resolve?.get(host);
       return { host: mapped?.host ?? host, port: mapped?.port ?? port };

@@ -32,6 +32,8 @@ interface WsPlan {
   readonly applied?: AppliedVerdict;
   readonly sni?: string;
   readonly isSSL: boolean;
+  /** Which listener accepted the connection (proxy, transparent-https, transparent-http). */
+  readonly listener?: string;
   opened: boolean;
   failed: boolean;
 }
@@ -68,7 +70,7 @@ export function createWsRelay(ec: EngineContext) {
     const ex: Exchange = {
       id: ec.nextId(),
       kind: 'websocket',
-      listener: LISTENER,
+      listener: plan.listener ?? LISTENER,
       startedAt: now,
       endedAt: now,
       client: plan.client,
@@ -82,7 +84,7 @@ export function createWsRelay(ec: EngineContext) {
 
   const refuse = (plan: Omit<WsPlan, 'opened' | 'failed'>, done: VerifyDone, status: number, code: ErrorCode, message: string, applied?: AppliedVerdict): void => {
     done(false, status, STATUS_CODES[status], { 'X-Leakwatch-Error': code });
-    ec.recorder.emit(simpleExchange({ id: ec.nextId(), kind: 'http', startedAt: plan.startedAt, client: plan.client, request: plan.request, status, statusMessage: STATUS_CODES[status] ?? '', error: { code, message }, ...(applied ? { applied } : {}) }));
+    ec.recorder.emit(simpleExchange({ id: ec.nextId(), kind: 'http', startedAt: plan.startedAt, client: plan.client, request: plan.request, status, statusMessage: STATUS_CODES[status] ?? '', error: { code, message }, ...(applied ? { applied } : {}), ...(plan.listener ? { listener: plan.listener } : {}) }));
   };
 
   /** ws's verifyClient: runs before the 101, so refusals are real HTTP statuses. */
@@ -103,6 +105,7 @@ export function createWsRelay(ec: EngineContext) {
       headers: pairRawHeaders(req.rawHeaders),
       isSSL,
       ...(tunnel?.sni ? { sni: tunnel.sni } : {}),
+      ...(tunnel?.listener ? { listener: tunnel.listener } : {}),
     };
     if (!tunnel && ec.allowClient && !ec.allowClient(base.client.address)) return refuse(base, done, 403, ERR.CLIENT_DENIED, 'client not allowed');
     if (!result.ok || !t) return refuse(base, done, result.ok ? 400 : result.status, result.ok ? ERR.BAD_TARGET : result.code, result.ok ? 'bad target' : result.message);
@@ -128,7 +131,7 @@ export function createWsRelay(ec: EngineContext) {
     closeWith(ctx.clientToProxyWebSocket, 1014, 'upstream unavailable');
     if (!plan || plan.opened || plan.failed) return;
     plan.failed = true;
-    ec.recorder.emit(simpleExchange({ id: ec.nextId(), kind: 'http', startedAt: plan.startedAt, client: plan.client, request: plan.request, error: { code: classify('PROXY_TO_SERVER_WEBSOCKET', err), message: messageOf(err) } }));
+    ec.recorder.emit(simpleExchange({ id: ec.nextId(), kind: 'http', startedAt: plan.startedAt, client: plan.client, request: plan.request, error: { code: classify('PROXY_TO_SERVER_WEBSOCKET', err), message: messageOf(err) }, ...(plan.listener ? { listener: plan.listener } : {}) }));
   };
 
   const planOf = (ctx: LibWsCtx): WsPlan | undefined => {

@@ -1,0 +1,117 @@
+/**
+ * Accepting sockets that arrive without a CONNECT line (issue 7, transparent listeners: clients
+ * sent to leakwatch by its DNS server speak TLS or HTTP to it directly). After routing they join
+ * the exact path of CONNECT tunnels: TLS terminated by connect.ts's terminateTls with a certificate
+ * from certs/, decrypted requests handled by the inner server, the same gate, loop guard and
+ * recorder. Only the records' `listener` differs.
+ *
+ * - TLS: the target is the ClientHello's SNI (peeked, then handed on unconsumed); no SNI means no
+ *   target, which is recorded (tls-failure, LW_CLIENT_NO_SNI) and closed.
+ * - HTTP: the target is each request's Host header (target.ts, `routeByHost`).
+ */
+import type { Socket } from 'node:net';
+import { ERR, type ErrorCode } from '../core/errors.js';
+import { parseHost, type HostPort } from './connect-target.js';
+import { terminateTls, type ConnectStart } from './connect.js';
+import { peerOf, setTunnel, track, type EngineContext } from './engine-context.js';
+import { simpleExchange } from './to-exchange.js';
+import { readClientHello } from './transparent-sni.js';
+
+export interface AcceptOptions {
+  /** Recorded as Exchange.listener, e.g. `transparent-https`. */
+  readonly listener: string;
+  /** The port the client believed it was talking to (443 / 80): the upstream port to dial. */
+  readonly upstreamPort: number;
+}
+
+const HELLO_TIMEOUT_MS = 10_000;
+
+function recordRefusal(ec: EngineContext, s: ConnectStart, port: number, host: string, code: ErrorCode, message: string, sni?: string): void {
+  const authority = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  ec.recorder.emit(
+    simpleExchange({
+      id: s.id,
+      kind: 'tls-failure',
+      listener: s.listener ?? 'transparent-https',
+      startedAt: s.startedAt,
+      client: s.client,
+      request: { method: 'TLS', url: host ? authority : s.rawTarget, scheme: 'https', host, port: host ? port : 0, path: host ? authority : s.rawTarget, httpVersion: '', headers: [] },
+      tls: { intercepted: true, ...(sni ? { sni } : {}) },
+      error: { code, message },
+    }),
+  );
+}
+
+/** A raw TCP socket on a transparent TLS port: route by SNI, then intercept like a CONNECT tunnel. */
+export function acceptTls(ec: EngineContext, socket: Socket, opts: AcceptOptions): void {
+  const local = `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`;
+  const s: ConnectStart = { id: ec.nextId(), startedAt: Date.now(), client: peerOf(socket), rawTarget: local, listener: opts.listener };
+  track(ec, socket);
+  socket.on('error', (err: unknown) => ec.log.debug({ id: s.id, err: String(err) }, 'transparent TLS client error'));
+  if (ec.allowClient && !ec.allowClient(s.client.address)) {
+    socket.destroy();
+    return recordRefusal(ec, s, opts.upstreamPort, '', ERR.CLIENT_DENIED, 'client not allowed');
+  }
+  let buffered: Buffer = Buffer.alloc(0);
+  let settled = false;
+  const timer = setTimeout(() => finish(() => recordRefusal(ec, s, opts.upstreamPort, '', ERR.CLIENT_TLS_REJECTED, 'no ClientHello within 10 s')), HELLO_TIMEOUT_MS);
+  timer.unref();
+  const onClose = (): void => finish(() => recordRefusal(ec, s, opts.upstreamPort, '', ERR.CLIENT_ABORT, 'client closed before a complete ClientHello'));
+  /** Stops peeking; `fail` (when given) records and closes. */
+  function finish(fail?: () => void): void {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    socket.off('data', onData);
+    socket.off('close', onClose);
+    if (fail) {
+      socket.destroy();
+      fail();
+    }
+  }
+  function onData(chunk: Buffer): void {
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    const hello = readClientHello(buffered);
+    if (hello.state === 'more') return;
+    if (hello.state === 'bad') return finish(() => recordRefusal(ec, s, opts.upstreamPort, '', ERR.BAD_TARGET, hello.reason));
+    const sni = hello.sni;
+    if (sni === null) {
+      return finish(() => recordRefusal(ec, s, opts.upstreamPort, '', ERR.CLIENT_NO_SNI, 'the ClientHello names no server (SNI): nothing to route to'));
+    }
+    const name = parseHost(sni);
+    if (!name || name.hostKind !== 'dns') {
+      return finish(() => recordRefusal(ec, s, opts.upstreamPort, '', ERR.BAD_TARGET, `unusable SNI ${JSON.stringify(sni.slice(0, 100))}`, sni.slice(0, 253)));
+    }
+    const t: HostPort = { host: name.host, port: opts.upstreamPort, hostKind: 'dns' };
+    const dial = ec.upstream.dialTarget(t.host, t.port);
+    if (ec.loopGuard.isForbidden(dial.host, dial.port)) {
+      return finish(() => recordRefusal(ec, s, t.port, t.host, ERR.LOOP, 'refusing to proxy to this proxy', sni));
+    }
+    finish();
+    socket.pause();
+    socket.unshift(buffered);
+    terminateTls(ec, socket, s, t);
+  }
+  socket.on('data', onData);
+  socket.once('close', onClose);
+}
+
+/** A raw TCP socket on a transparent HTTP port: each request is routed by its Host header. */
+export function acceptHttp(ec: EngineContext, socket: Socket, opts: AcceptOptions): void {
+  const client = peerOf(socket);
+  track(ec, socket);
+  if (ec.allowClient && !ec.allowClient(client.address)) {
+    socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\nX-Leakwatch-Error: LW_CLIENT_DENIED\r\n\r\n');
+    setTimeout(() => socket.destroy(), 1000).unref();
+    const local = `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`;
+    return ec.recorder.emit(
+      simpleExchange({
+        id: ec.nextId(), kind: 'http', listener: opts.listener, startedAt: Date.now(), client,
+        request: { method: '', url: local, scheme: 'http', host: '', port: 0, path: local, httpVersion: '', headers: [] },
+        status: 403, statusMessage: 'Forbidden', error: { code: ERR.CLIENT_DENIED, message: 'client not allowed' },
+      }),
+    );
+  }
+  setTunnel(socket, { host: '', port: opts.upstreamPort, client, listener: opts.listener, routeByHost: true, requests: 0 });
+  ec.outer.emit('connection', socket);
+}
