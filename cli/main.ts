@@ -55,6 +55,8 @@ program
   .option('--redact', 'store masked previews and keyed hashes instead of raw values')
   .option('--store-bodies <which>', 'none | leaks | all', 'leaks')
   .option('--retention-days <n>', 'delete recordings older than N days', '30')
+  .option('--headers-timeout <seconds>', 'time a client has to send a request head (slowloris bound)', '20')
+  .option('--max-connections <n>', 'client connections at once; the oldest idle one makes room', '2048')
   .action(async (flags: Record<string, unknown>) => {
     const { startCommand } = await import('./start.js');
     await startCommand(flags);

@@ -159,6 +159,8 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       throw listenError('--port', config.host, config.port, err);
     });
     let proxyClosed = false;
+      headersTimeoutMs: config.headersTimeoutMs,
+      maxConnections: config.maxConnections,
     const closeProxy = async (graceMs: number): Promise<void> => {
       if (proxyClosed) return;
       proxyClosed = true;

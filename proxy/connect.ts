@@ -69,7 +69,17 @@ export function handleConnect(ec: EngineContext, req: IncomingMessage, socket: D
     socket.resume();
   };
   if (head.length > 0) begin(head);
-  else socket.once('data', begin);
+  else {
+    // A tunnel that never sends a byte used to stay open forever: http.Server drops its timeout
+    // listener on CONNECT. It gets the headers timeout to start talking.
+    const idle = setTimeout(() => socket.destroy(), ec.headersTimeoutMs);
+    idle.unref();
+    socket.once('close', () => clearTimeout(idle));
+    socket.once('data', (first: Buffer) => {
+      clearTimeout(idle);
+      begin(first);
+    });
+  }
 }
 
 export function terminateTls(ec: EngineContext, socket: Duplex, s: ConnectStart, t: HostPort): void {
@@ -96,7 +106,7 @@ export function terminateTls(ec: EngineContext, socket: Duplex, s: ConnectStart,
   const timer = setTimeout(() => {
     failure ??= new Error('TLS handshake timed out');
     tlsSocket.destroy();
-  }, HANDSHAKE_TIMEOUT_MS);
+  }, Math.min(HANDSHAKE_TIMEOUT_MS, ec.headersTimeoutMs));
   timer.unref();
   tlsSocket.once('secure', () => {
     secured = true;

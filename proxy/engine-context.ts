@@ -14,6 +14,10 @@ export interface EngineContext {
   readonly gate: RequestGate;
   readonly captureLimit: number;
   readonly upstreamTimeoutMs: number;
+  /** Time a client has to send a complete request head (also the wait for a tunnel's first byte). */
+  readonly headersTimeoutMs: number;
+  /** Client connections at once; the oldest idle one is closed to make room (client-limits.ts). */
+  readonly maxConnections: number;
   readonly allowClient: ((address: string) => boolean) | undefined;
   readonly isPassthrough: (host: string) => boolean;
   readonly nextId: () => number;

@@ -12,6 +12,7 @@ import type { LeafIssuer } from '../certs/leaf.js';
 import type { Exchange } from '../core/exchange.js';
 import { allowAll, type RequestGate } from '../core/gate.js';
 import type { Logger } from '../core/log.js';
+import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './client-limits.js';
 import type { EngineContext } from './engine-context.js';
 import { harden } from './harden.js';
 import { createLoopGuard } from './loop-guard.js';
@@ -40,6 +41,10 @@ export interface ProxyEngineOptions {
   forbiddenTargets?: () => ReadonlyArray<{ port: number }>;
   captureLimit?: number;
   upstreamTimeoutMs?: number;
+  /** Time a client has to send a request head (default 20 s). */
+  headersTimeoutMs?: number;
+  /** Client connections at once (default 2048). */
+  maxConnections?: number;
   nextId: () => number;
   onExchange: (ex: Exchange) => void;
   gate?: RequestGate;
@@ -74,6 +79,8 @@ export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyE
     gate: opts.gate ?? allowAll,
     captureLimit: opts.captureLimit ?? DEFAULT_CAPTURE_LIMIT,
     upstreamTimeoutMs: opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
+    headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+    maxConnections: opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     allowClient: opts.allowClient,
     isPassthrough: passthroughMatcher(opts.passthrough ?? []),
     nextId: opts.nextId,

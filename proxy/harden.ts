@@ -8,6 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Duplex } from 'node:stream';
 import { ERR } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import { applyClientLimits } from './client-limits.js';
 import { handleConnect } from './connect.js';
 import { classify, messageOf, statusFor } from './error-codes.js';
 import { flowOf } from './flow.js';
@@ -66,6 +67,7 @@ export function harden(lib: LibProxy, ec: Omit<EngineContext, 'outer' | 'inner'>
     inner.timeout = 120_000;
     inner.keepAliveTimeout = 60_000;
     outer.keepAliveTimeout = 60_000;
+    applyClientLimits(outer, inner, ec);
     inner.on('clientError', (_err: unknown, socket: Duplex) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       socket.destroy();
