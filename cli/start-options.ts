@@ -28,6 +28,8 @@ export interface RawStartFlags {
   storeBodies?: string;
   retentionDays?: string;
   captureLimit?: string;
+  headersTimeout?: string;
+  maxConnections?: string;
 }
 
 export interface StartConfig {
@@ -35,16 +37,6 @@ export interface StartConfig {
   readonly host: string;
   readonly dashboardPort: number;
   readonly dashboardHost: string;
-  headersTimeout?: string;
-  maxConnections?: string;
-}
-
-export interface DnsConfig {
-  readonly host: string;
-  readonly port: number;
-  readonly upstream: { readonly host: string; readonly port: number };
-  /** What ruled names resolve to: leakwatch's own address (IPv4). */
-  readonly interceptAddress: string;
   readonly dataDir: string;
   readonly resolve: readonly string[];
   readonly upstreamCa: readonly string[];
@@ -61,6 +53,9 @@ export interface DnsConfig {
   readonly storeBodies: 'none' | 'leaks' | 'all';
   readonly retentionDays: number;
   readonly captureLimit: number;
+  /** Seconds -> ms a client has to send a request head (slowloris bound). */
+  readonly headersTimeoutMs: number;
+  readonly maxConnections: number;
 }
 
 export function parsePort(flag: string, value: string | undefined, fallback: number, allowZero = true): number {
@@ -77,9 +72,6 @@ export function parseListenHost(flag: string, value: string | undefined): string
   if (isIP(v) === 0) throw new ConfigError(`${flag}: "${v}" is not an IP address to listen on`);
   return v;
 }
-  /** Seconds -> ms a client has to send a request head (slowloris bound). */
-  readonly headersTimeoutMs: number;
-  readonly maxConnections: number;
 
 /** Loopback listen addresses need no --allow-client; anything else would be an open proxy. */
 export function isLoopback(address: string): boolean {
@@ -133,7 +125,7 @@ export function validateStartFlags(raw: RawStartFlags, env: NodeJS.ProcessEnv = 
     storeBodies: oneOf('--store-bodies', raw.storeBodies, ['none', 'leaks', 'all'] as const, 'leaks'),
     retentionDays: parseCount('--retention-days', raw.retentionDays, 30, 1),
     captureLimit: parseCount('--capture-limit', raw.captureLimit, 1024 * 1024, 0),
-  });
-}
     headersTimeoutMs: parseCount('--headers-timeout', raw.headersTimeout, 20, 1) * 1000,
     maxConnections: parseCount('--max-connections', raw.maxConnections, 2048, 1),
+  });
+}
