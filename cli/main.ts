@@ -57,6 +57,7 @@ program
   .option('--retention-days <n>', 'delete recordings older than N days', '30')
   .option('--headers-timeout <seconds>', 'time a client has to send a request head (slowloris bound)', '20')
   .option('--max-connections <n>', 'client connections at once; the oldest idle one makes room', '2048')
+  .option('--upstream-timeout <seconds>', 'upstream silence before a 504 Gateway Timeout', '30')
   .action(async (flags: Record<string, unknown>) => {
     const { startCommand } = await import('./start.js');
     await startCommand(flags);

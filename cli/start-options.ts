@@ -29,6 +29,7 @@ export interface RawStartFlags {
   retentionDays?: string;
   captureLimit?: string;
   headersTimeout?: string;
+  upstreamTimeout?: string;
   maxConnections?: string;
 }
 
@@ -56,6 +57,8 @@ export interface StartConfig {
   /** Seconds -> ms a client has to send a request head (slowloris bound). */
   readonly headersTimeoutMs: number;
   readonly maxConnections: number;
+  /** Seconds -> ms of upstream silence before a 504. */
+  readonly upstreamTimeoutMs: number;
 }
 
 export function parsePort(flag: string, value: string | undefined, fallback: number, allowZero = true): number {
@@ -127,5 +130,6 @@ export function validateStartFlags(raw: RawStartFlags, env: NodeJS.ProcessEnv = 
     captureLimit: parseCount('--capture-limit', raw.captureLimit, 1024 * 1024, 0),
     headersTimeoutMs: parseCount('--headers-timeout', raw.headersTimeout, 20, 1) * 1000,
     maxConnections: parseCount('--max-connections', raw.maxConnections, 2048, 1),
+    upstreamTimeoutMs: parseCount('--upstream-timeout', raw.upstreamTimeout, 30, 1) * 1000,
   });
 }

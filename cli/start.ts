@@ -161,6 +161,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
     let proxyClosed = false;
       headersTimeoutMs: config.headersTimeoutMs,
       maxConnections: config.maxConnections,
+      upstreamTimeoutMs: config.upstreamTimeoutMs,
     const closeProxy = async (graceMs: number): Promise<void> => {
       if (proxyClosed) return;
       proxyClosed = true;
