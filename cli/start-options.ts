@@ -6,6 +6,8 @@
 import { isIP } from 'node:net';
 import { ConfigError } from '../core/errors.js';
 import { defaultDataDir } from '../core/paths.js';
+import { ACTIONS, isAction, type Action } from '../core/vocabulary.js';
+import { parseHostPath } from '../rules/decide.js';
 
 export interface RawStartFlags {
   port?: string;
@@ -23,6 +25,10 @@ export interface RawStartFlags {
   rules?: string[];
   builtinRules?: boolean;
   mode?: string;
+  block?: string[];
+  action?: string[];
+  holdTimeout?: string;
+  watchRules?: boolean;
   session?: string;
   redact?: boolean;
   storeBodies?: string;
@@ -49,6 +55,14 @@ export interface StartConfig {
   readonly rules: readonly string[];
   readonly builtinRules: boolean;
   readonly mode: 'observe' | 'enforce';
+  /** --block HOST[/PATH-PREFIX] (path '' = the whole host). */
+  readonly blocks: ReadonlyArray<{ readonly host: string; readonly path: string }>;
+  /** --action RULE_ID=ACTION; rule ids are checked against the loaded packs by checkActionRules. */
+  readonly actions: ReadonlyArray<{ readonly ruleId: string; readonly action: Action }>;
+  /** --hold-timeout S, in ms: a held request with no answer is denied after this. */
+  readonly holdTimeoutMs: number;
+  /** --watch-rules: reload the packs when their files change. */
+  readonly watchRules: boolean;
   readonly session: string | null;
   readonly redact: boolean;
   readonly storeBodies: 'none' | 'leaks' | 'all';
@@ -95,6 +109,30 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
   return value as T;
 }
 
+/** `--block HOST[/PATH-PREFIX]`. */
+export function parseBlockFlag(value: string): { host: string; path: string } {
+  const r = parseHostPath(value);
+  if (typeof r === 'string') throw new ConfigError(`--block ${r}`);
+  return r;
+}
+
+/** `--action RULE_ID=ACTION`. */
+export function parseActionFlag(value: string): { ruleId: string; action: Action } {
+  const eq = value.indexOf('=');
+  const ruleId = eq > 0 ? value.slice(0, eq).trim() : '';
+  const action = eq > 0 ? value.slice(eq + 1).trim() : '';
+  if (ruleId === '') throw new ConfigError(`--action "${value}": expected RULE_ID=ACTION, like element.analytics.posthog=block`);
+  if (!isAction(action)) throw new ConfigError(`--action ${ruleId}=${action}: the action must be one of ${ACTIONS.join(', ')}`);
+  return { ruleId, action };
+}
+
+/** Every --action must name a loaded rule (a typo would silently enforce nothing). */
+export function checkActionRules(actions: StartConfig['actions'], ruleIds: ReadonlySet<string>): void {
+  for (const a of actions) {
+    if (!ruleIds.has(a.ruleId)) throw new ConfigError(`--action ${a.ruleId}=${a.action}: no rule "${a.ruleId}" in the loaded packs`);
+  }
+}
+
 export function validateStartFlags(raw: RawStartFlags, env: NodeJS.ProcessEnv = process.env): StartConfig {
   const host = parseListenHost('--host', raw.host);
   const dashboardHost = parseListenHost('--dashboard-host', raw.dashboardHost);
@@ -123,6 +161,10 @@ export function validateStartFlags(raw: RawStartFlags, env: NodeJS.ProcessEnv = 
     rules: raw.rules ?? [],
     builtinRules: raw.builtinRules ?? true,
     mode: oneOf('--mode', raw.mode, ['observe', 'enforce'] as const, 'observe'),
+    blocks: (raw.block ?? []).map(parseBlockFlag),
+    actions: (raw.action ?? []).map(parseActionFlag),
+    holdTimeoutMs: parseCount('--hold-timeout', raw.holdTimeout, 30, 1) * 1000,
+    watchRules: raw.watchRules ?? false,
     session: raw.session ?? null,
     redact: raw.redact ?? false,
     storeBodies: oneOf('--store-bodies', raw.storeBodies, ['none', 'leaks', 'all'] as const, 'leaks'),

@@ -10,6 +10,8 @@ export interface RulesViewExtras {
   mode?: string;
   /** All-time hits per rule id (e.g. from the store). */
   hits?: (ruleId: string) => number | undefined;
+  /** The effective action of a rule (overrides applied); default the pack's. */
+  actionOf?: (rule: import('../rules/types.js').Rule) => string;
 }
 
 export function rulesViewFromRuleset(rs: CompiledRuleset, extras: RulesViewExtras = {}): RulesView {
@@ -17,13 +19,15 @@ export function rulesViewFromRuleset(rs: CompiledRuleset, extras: RulesViewExtra
     packs: rs.packs.map((p) => ({ pack: p.pack, description: p.description.trim(), file: p.file, rules: p.rules.length })),
     rules: rs.rules.map((r) => {
       const hits = extras.hits?.(r.id);
+      const action = extras.actionOf?.(r) ?? r.action;
       return {
         id: r.id,
         pack: r.pack,
         party: r.party,
         category: r.category,
         severity: r.severity,
-        action: r.action,
+        action,
+        ...(action !== r.action ? { packAction: r.action } : {}),
         hosts: r.hosts,
         paths: r.paths,
         methods: r.methods,

@@ -3,6 +3,8 @@
  *   {"type":"hello","batchMs":100,"serverTime":"…"}
  *   {"type":"flows","items":[FlowItem…]}            oldest first, one frame per 100 ms batch
  *   {"type":"gap","missed":N|null}                   N items skipped (null: unknown); refetch /api/flows
+ *   {"type":"hold","hold":HeldItem}                  a request waits for a decision (POST /api/holds/:id)
+ *   {"type":"hold-resolved","id":N,"outcome":{…}}    it was answered, or timed out
  * `?since=ID` replays what came after ID from the hub's ring, then from the store.
  *
  * Back-pressure: a client whose ws.bufferedAmount is over `softLimit` is skipped (counted, later
@@ -36,6 +38,8 @@ interface Client {
 
 export interface StreamServer {
   stats(): Record<string, number>;
+  /** One JSON frame to every connected client now (hold-and-ask messages: they cannot wait). */
+  broadcast(message: object): void;
   close(): void;
 }
 
@@ -152,6 +156,10 @@ export function attachStream(
 
   return {
     stats: () => ({ clients: clients.size, ...stats }),
+    broadcast(message) {
+      const frame = JSON.stringify(message);
+      for (const c of clients) if (c.ws.readyState === c.ws.OPEN && c.ws.bufferedAmount <= limits.hardLimit) c.ws.send(frame);
+    },
     close() {
       clearInterval(ping);
       clearInterval(catchUp);

@@ -8,7 +8,10 @@ export interface RuleView {
   readonly party: string;
   readonly category: string;
   readonly severity: string;
+  /** The effective action (an override's, if any). */
   readonly action: string;
+  /** The pack's own action, when an override changed it. */
+  readonly packAction?: string;
   readonly hosts: readonly string[];
   readonly paths: readonly string[];
   readonly methods: readonly string[];
@@ -61,6 +64,8 @@ export interface DashboardOptions {
   rules: () => RulesView;
   health: () => HealthView;
   log: Logger;
+  /** Hold-and-ask and overrides (issue 6); without it those routes do not exist. */
+  enforcement?: import('./enforcement.js').EnforcementApi;
   /** Stream tuning (tests lower these). */
   stream?: Partial<import('./hub.js').HubOptions & import('./stream.js').StreamLimits>;
 }

@@ -106,6 +106,25 @@ export function pathHasPrefix(path: string, prefix: string): boolean {
   return p === base || p.startsWith(`${base}/`);
 }
 
+const HOST_PATTERN = /^(?:\*\.)?(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * `HOST[/PATH-PREFIX]` (as `--block` and the dashboard take it): a host name, `*.suffix`, or an
+ * IP literal, then optionally a path prefix. Returns the parts, or a one-line problem.
+ */
+export function parseHostPath(spec: string): { host: string; path: string } | string {
+  const s = spec.trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) return `"${spec}": give HOST[/PATH] without a scheme`;
+  const slash = s.indexOf('/');
+  let host = (slash === -1 ? s : s.slice(0, slash)).toLowerCase().replace(/\.$/, '');
+  const path = slash === -1 ? '' : s.slice(slash);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  const ipLike = /^[0-9.]+$/.test(host) || host.includes(':');
+  if (host === '' || (!HOST_PATTERN.test(host) && !(ipLike && /^[0-9a-f:.]+$/.test(host)))) return `"${spec}": not a host name (example.org, *.example.org)`;
+  if (/[\s?#]/.test(path)) return `"${spec}": the path prefix must have no spaces, query or fragment`;
+  return { host, path: path === '/' ? '' : path.replace(/\/+$/, '') };
+}
+
 export function blockRuleId(host: string, pathPrefix: string): string {
   return `block:${host.toLowerCase()}${pathPrefix}`;
 }
