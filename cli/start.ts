@@ -21,11 +21,14 @@ import { firstPartySet } from '../rules/classify.js';
 import { knownValuesFromFlags } from '../rules/identities.js';
 import { loadRuleset } from '../rules/load.js';
 import { dbPath, openStore } from '../store/db.js';
+import { createOverrideStore } from '../store/overrides.js';
 import { createQueries } from '../store/queries.js';
 import { createRecorder } from '../store/recorder.js';
 import { loadOrCreateRedactKey } from '../store/redact.js';
 import { startRetention } from '../store/retention.js';
-import { validateStartFlags, type RawStartFlags, type StartConfig } from './start-options.js';
+import { createEnforcement } from './enforcement.js';
+import { createRulesReloader } from './rules-reload.js';
+import { checkActionRules, validateStartFlags, type RawStartFlags, type StartConfig } from './start-options.js';
 import { VERSION } from './version.js';
 
 export interface Running {
@@ -36,6 +39,8 @@ export interface Running {
   readonly sessionId: number;
   readonly caPath: string;
   readonly caFingerprint: string;
+  /** Load the rule packs again (SIGHUP); false when they are broken (the old rules stay). */
+  reloadRules(reason?: string): boolean;
   /** Graceful stop: in-flight exchanges get up to graceMs, then everything is flushed. */
   close(graceMs?: number): Promise<void>;
 }
@@ -73,6 +78,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
   const upstreamCaPems = readUpstreamCas(config.upstreamCa);
   const allowClient = config.allowClient.length > 0 ? parseAllowClients(config.allowClient) : undefined;
   const ruleset = loadRuleset({ builtin: config.builtinRules, extra: config.rules });
+  checkActionRules(config.actions, new Set(ruleset.rules.map((r) => r.id)));
   const known = knownValuesFromFlags(config.identity, config.identities);
   const auditContext: AuditContext = { ruleset, firstParty: firstPartySet(config.firstParty), known, mode: config.mode };
 
@@ -94,6 +100,24 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
     log,
   });
   const retention = startRetention(store, { days: config.retentionDays, log });
+  // Enforcement (issue 6): the gate reads the live ruleset and the overlay of flags + saved overrides.
+  const enforcement = createEnforcement(ruleset, {
+    mode: config.mode,
+    firstParty: auditContext.firstParty,
+    known,
+    blocks: config.blocks,
+    actions: config.actions,
+    holdTimeoutMs: config.holdTimeoutMs,
+    overrides: createOverrideStore(store),
+    log,
+  });
+  const rulesReload = createRulesReloader({
+    builtin: config.builtinRules,
+    extra: config.rules,
+    onChange: (rs) => enforcement.setRuleset(rs),
+    log,
+    watch: config.watchRules,
+  });
   const queries = createQueries(store);
   let nextId = store.maxExchangeId() + 1;
   const startedAt = Date.now();
@@ -101,6 +125,8 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
     () => store.close(),
     () => recorder.close(),
     () => retention.stop(),
+    () => enforcement.close(),
+    () => rulesReload.close(),
   ];
   const closeAll = async (): Promise<void> => {
     for (const c of closers.splice(0).reverse()) {
@@ -121,7 +147,8 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       data: storeDataSource(queries, recorder),
       ca: { certPem: ca.certPem, certDer: ca.certDer, fingerprintSha256: ca.fingerprintSha256 },
       proxy: { host: config.host, port: config.port },
-      rules: () => rulesViewFromRuleset(ruleset, { mode: config.mode }),
+      rules: () => rulesViewFromRuleset(enforcement.ruleset(), { mode: config.mode, actionOf: enforcement.actionOf, rejected: rulesReload.rejected() }),
+      enforcement: enforcement.api,
       health: () => ({
         version: VERSION,
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
@@ -135,7 +162,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
     closers.push(() => dashboard.close());
 
     const pipeline = createPipeline(
-      [createAuditStage(() => auditContext), recorder.stage, createStreamStage(dashboard.hub)],
+      [createAuditStage(() => ({ ...auditContext, ruleset: enforcement.ruleset(), actionOf: enforcement.actionOf })), recorder.stage, createStreamStage(dashboard.hub)],
       ({ exchangeId, stage, err }) => log.error({ exchangeId, stage, err: (err as Error)?.stack ?? String(err) }, 'pipeline stage failed'),
     );
     pipelineRef = pipeline;
@@ -152,6 +179,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       ...(allowClient ? { allowClient } : {}),
       forbiddenTargets: () => [{ port: dashboard.port }], // the engine adds its own listen port
       captureLimit: config.captureLimit,
+      gate: enforcement.gate,
       nextId: () => nextId++,
       onExchange: (ex) => pipeline.submit(ex),
       log,
@@ -178,7 +206,9 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       sessionId: session.id,
       caPath: ca.certPath,
       caFingerprint: ca.fingerprintSha256,
+      reloadRules: (reason = 'reload') => rulesReload.reload(reason),
       async close(graceMs = 5000) {
+        enforcement.close(); // pending holds are denied, so in-flight exchanges can finish
         await closeProxy(graceMs);
         await closeAll();
       },
@@ -212,6 +242,7 @@ export async function startCommand(raw: Record<string, unknown>): Promise<void> 
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGHUP', () => void running.reloadRules('SIGHUP'));
   // A proxy must outlive every bug in a stage or a socket handler: log, never crash.
   process.on('unhandledRejection', (err) => log.error({ err: String((err as Error)?.stack ?? err) }, 'unhandled rejection (contained)'));
   process.on('uncaughtException', (err) => log.error({ err: String(err?.stack ?? err) }, 'uncaught exception (contained)'));
