@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { ConfigError } from '../core/errors.js';
 import { defaultDataDir } from '../core/paths.js';
+import { isLdhHost, normalizeHost } from '../rules/host-index.js';
 import { ACTIONS, isAction, type Action } from '../core/vocabulary.js';
 import { parseHostPath } from '../rules/decide.js';
 
@@ -133,6 +134,28 @@ export function checkActionRules(actions: StartConfig['actions'], ruleIds: Reado
   }
 }
 
+/**
+ * `--passthrough` / `--first-party` values: a host name, an IP literal or `*.suffix` (first-party
+ * may carry a port, which is ignored). A typo used to be accepted and silently matched nothing.
+ */
+function hostList(flag: string, values: readonly string[], portAllowed: boolean): string[] {
+  for (const raw of values) {
+    const v = raw.trim();
+    const body = v.startsWith('*.') ? v.slice(2) : v;
+    const host = portAllowed ? normalizeHost(body) : body.toLowerCase();
+    if (host === '' || !(isIP(host) !== 0 || isLdhHost(host))) {
+      throw new ConfigError(`${flag}: "${raw}" must be a host name, an IP address or *.suffix${portAllowed ? ' (a port is ignored)' : ''}`);
+    }
+  }
+  return [...values];
+}
+
+function sessionName(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.trim() === '') throw new ConfigError('--session: the name must not be empty');
+  return value;
+}
+
 export function validateStartFlags(raw: RawStartFlags, env: NodeJS.ProcessEnv = process.env): StartConfig {
   const host = parseListenHost('--host', raw.host);
   const dashboardHost = parseListenHost('--dashboard-host', raw.dashboardHost);
@@ -153,9 +176,9 @@ export function validateStartFlags(raw: RawStartFlags, env: NodeJS.ProcessEnv = 
     dataDir: raw.dataDir ?? defaultDataDir(env),
     resolve: raw.resolve ?? [],
     upstreamCa: raw.upstreamCa ?? [],
-    passthrough: raw.passthrough ?? [],
+    passthrough: hostList('--passthrough', raw.passthrough ?? [], false),
     allowClient,
-    firstParty: (raw.firstParty ?? []).map((h) => h.toLowerCase()),
+    firstParty: hostList('--first-party', raw.firstParty ?? [], true).map((h) => h.toLowerCase()),
     identity: raw.identity ?? [],
     identities: raw.identities ?? [],
     rules: raw.rules ?? [],
@@ -165,7 +188,7 @@ export function validateStartFlags(raw: RawStartFlags, env: NodeJS.ProcessEnv = 
     actions: (raw.action ?? []).map(parseActionFlag),
     holdTimeoutMs: parseCount('--hold-timeout', raw.holdTimeout, 30, 1) * 1000,
     watchRules: raw.watchRules ?? false,
-    session: raw.session ?? null,
+    session: sessionName(raw.session),
     redact: raw.redact ?? false,
     storeBodies: oneOf('--store-bodies', raw.storeBodies, ['none', 'leaks', 'all'] as const, 'leaks'),
     retentionDays: parseCount('--retention-days', raw.retentionDays, 30, 1),

@@ -28,7 +28,7 @@ export function toFlowItem(item: PipelineItem): FlowItem {
     status: json.status ?? null,
     category: json.category,
     party: json.party,
-    rule: json.rule,
+    rule: json.rule ?? ex.applied?.ruleId ?? null,
     severity: json.severity,
     verdict: ex.applied?.verdict ?? json.verdict,
     leaks: json.leaks,

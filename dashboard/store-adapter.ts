@@ -112,7 +112,10 @@ export function storeDataSource(queries: Queries, recorder: { stats(): RecorderS
           body: ws ? toBodyView(ws.data, []) : toBodyView(d.request.body, d.request.headers),
         },
         response: d.response ? { headers: d.response.headers, body: toBodyView(d.response.body, d.response.headers) } : null,
-        notes: [...d.notes, ...(d.errorMessage ? [`${d.error ?? 'error'}: ${d.errorMessage}`] : [])],
+        notes: [
+          ...(d.applied ? [`leakwatch ${d.applied.verdict}${d.applied.ruleId ? ` (${d.applied.ruleId})` : ''}${d.applied.detail ? `: ${d.applied.detail}` : ''}`] : []),
+          ...d.notes,
+          ...(d.errorMessage ? [`${d.error ?? 'error'}: ${d.errorMessage}`] : [])],
         websocket: ws ? { connectionId: ws.connectionId, messages: wsSiblings(d) } : null,
       };
     },

@@ -98,6 +98,7 @@ export function createQueries(store: Store): Queries {
       websocket: d?.ws ? { connectionId: d.ws.c, direction: d.ws.d, binary: d.ws.b, data: part(PART_WEBSOCKET) } : null,
       errorMessage: d?.em ?? null,
       notes: d?.n ?? [],
+      applied: (d?.ap as FlowDetail['applied'] | undefined) ?? null,
       hasDetails: d !== null,
     };
   };

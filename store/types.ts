@@ -103,6 +103,8 @@ export interface FlowDetail extends FlowRow {
   readonly errorMessage: string | null;
   /** Decode notes from the audit stage. */
   readonly notes: readonly string[];
+  /** What enforcement did to the request (block, strip, hold, …), when anything. */
+  readonly applied: { readonly verdict: string; readonly ruleId: string | null; readonly detail?: string } | null;
   /** false when the headers were removed (purge) or never stored. */
   readonly hasDetails: boolean;
 }

@@ -72,7 +72,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
       intern.id('types', ex.kind), intern.id('clients', ex.client.address), req.method, req.scheme,
       intern.id('hosts', req.host), req.port, path,
       url === rebuildUrl(req.scheme, req.host, req.port, path) ? null : url,
-      ex.response?.status ?? null, intern.id('errors', ex.error?.code), intern.id('rules', c?.ruleId),
+      ex.response?.status ?? null, intern.id('errors', ex.error?.code), intern.id('rules', c?.ruleId ?? ex.applied?.ruleId),
       partyId, categoryId, intern.id('severities', audit?.severity ?? 'none'),
       intern.id('verdicts', audit?.verdict ?? ex.applied?.verdict ?? 'allow'), audit?.firstParty ? 1 : 0, findings.length);
     for (const f of findings) {
