@@ -37,6 +37,8 @@ export type GateDecision =
        * The proxy fixes Content-Length; the function returns the new headers and body.
        */
       readonly rewriteBody?: (body: Buffer, headers: RawHeaders) => BodyRewrite;
+      /** WebSocket upgrades only: asked about every message before it is relayed. */
+      readonly onMessage?: (m: WsMessage) => WsMessageDecision;
     }
   | {
       readonly type: 'respond';
@@ -46,6 +48,18 @@ export type GateDecision =
       readonly body: Buffer;
     }
   | { readonly type: 'close'; readonly applied: AppliedVerdict };
+
+export interface WsMessage {
+  readonly data: Buffer;
+  readonly binary: boolean;
+  /** true: server to client. */
+  readonly fromServer: boolean;
+}
+
+/** Relay the message (optionally rewritten), or drop it; `applied` is recorded on its exchange. */
+export type WsMessageDecision =
+  | { readonly type: 'forward'; readonly data?: Buffer; readonly applied?: AppliedVerdict }
+  | { readonly type: 'drop'; readonly applied: AppliedVerdict };
 
 export interface RequestGate {
   decide(head: RequestHead): GateDecision | Promise<GateDecision>;

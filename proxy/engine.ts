@@ -117,6 +117,17 @@ export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyE
         (err?: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
       ),
     );
+    // The library never reports a listen error (EADDRINUSE...) to its callback: the promise hung
+    // and `leakwatch start` sat half-started with the dashboard up. The server exists by now
+    // (created synchronously in listen()); its 'error' is emitted on a later tick.
+    const onListenError = (err: Error): void => {
+      lib.httpServer?.off('listening', onListening);
+      ec.upstream.destroy();
+      reject(err);
+    };
+    const onListening = (): void => void lib.httpServer?.off('error', onListenError);
+    lib.httpServer?.once('error', onListenError);
+    lib.httpServer?.once('listening', onListening);
   });
   const outer = ec.outer;
   if (!outer || !ec.inner) throw new Error('leakwatch: proxy servers were not created');

@@ -14,6 +14,7 @@ import { pairRawHeaders, type AppliedVerdict, type Exchange, type Peer, type Raw
 import { formatAuthority } from './connect-target.js';
 import { peerOf, tunnelOf, type EngineContext } from './engine-context.js';
 import { classify, messageOf } from './error-codes.js';
+import type { WsMessage, WsMessageDecision } from '../core/gate.js';
 import { runGate } from './gate-run.js';
 import { forwardableHeaders } from './headers.js';
 import type { LibWsCtx } from './lib-types.js';
@@ -30,6 +31,7 @@ interface WsPlan {
   readonly dialPort: number;
   readonly headers: RawHeaders;
   readonly applied?: AppliedVerdict;
+  readonly onMessage?: (m: WsMessage) => WsMessageDecision;
   readonly sni?: string;
   readonly isSSL: boolean;
   /** Which listener accepted the connection (proxy, transparent-https, transparent-http). */
@@ -65,7 +67,7 @@ export function createWsRelay(ec: EngineContext) {
   const live = new Set<LibWsCtx>();
   let connections = 0;
 
-  const record = (plan: WsPlan, fromServer: boolean, data: Buffer, binary: boolean): void => {
+  const record = (plan: WsPlan, fromServer: boolean, data: Buffer, binary: boolean, applied = plan.applied): void => {
     const now = Date.now();
     const ex: Exchange = {
       id: ec.nextId(),
@@ -76,7 +78,7 @@ export function createWsRelay(ec: EngineContext) {
       client: plan.client,
       request: { ...plan.request, body: EMPTY_BODY },
       ...(plan.isSSL ? { tls: { intercepted: true, ...(plan.sni ? { sni: plan.sni } : {}) } } : {}),
-      ...(plan.applied ? { applied: plan.applied } : {}),
+      ...(applied ? { applied } : {}),
       websocket: { connectionId: plan.connectionId, direction: fromServer ? 'receive' : 'send', binary, data: captureOf(data, ec.captureLimit) },
     };
     ec.recorder.emit(ex);
@@ -120,7 +122,7 @@ export function createWsRelay(ec: EngineContext) {
           req.socket.destroy();
           return refuse(base, done, 403, ERR.BLOCKED, 'closed by the gate', d.applied);
         }
-        plans.set(req, { ...base, headers: d.headers ?? base.headers, ...(d.applied ? { applied: d.applied } : {}), opened: false, failed: false });
+        plans.set(req, { ...base, headers: d.headers ?? base.headers, ...(d.applied ? { applied: d.applied } : {}), ...(d.onMessage ? { onMessage: d.onMessage } : {}), opened: false, failed: false });
         done(true);
       },
       () => refuse(base, done, 502, ERR.INTERNAL, 'gate failed'),
@@ -171,9 +173,20 @@ export function createWsRelay(ec: EngineContext) {
     /** Replaces _onWebSocketFrame: records messages, forwards only to an open peer. */
     frame(ctx: LibWsCtx, type: string, fromServer: boolean, data: unknown, flags: unknown): void {
       const dest = fromServer ? ctx.clientToProxyWebSocket : ctx.proxyToServerWebSocket;
-      const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data as Buffer[]) : Buffer.from(data as ArrayBuffer);
+      let buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data as Buffer[]) : Buffer.from(data as ArrayBuffer);
       const plan = planOf(ctx);
-      if (type === 'message' && plan) record(plan, fromServer, buf, flags === true);
+      // The gate's per-message hook (enforcement): it may rewrite or drop; a throw drops (fail closed).
+      let md: WsMessageDecision | undefined;
+      if (type === 'message' && plan?.onMessage) {
+        try {
+          md = plan.onMessage({ data: buf, binary: flags === true, fromServer });
+        } catch (err: unknown) {
+          md = { type: 'drop', applied: { verdict: 'block', ruleId: plan.applied?.ruleId ?? null, detail: `message hook failed: ${messageOf(err)}` } };
+        }
+      }
+      if (type === 'message' && plan) record(plan, fromServer, buf, flags === true, md?.applied ?? plan.applied);
+      if (md?.type === 'drop') return;
+      if (md?.data) buf = md.data;
       if (!dest) return;
       const send = (): void => {
         if (dest.readyState !== WebSocket.OPEN) return;
