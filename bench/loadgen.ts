@@ -35,7 +35,7 @@ export function get(d: Dispatcher, url: URL, onBytes?: (n: number) => void): Pro
   return new Promise((resolve, reject) => {
     let status = 0;
     d.dispatch(
-      { origin: url.origin, path: url.pathname, method: 'GET', headers: { host: url.host } },
+      { origin: url.origin, path: url.pathname + url.search, method: 'GET', headers: { host: url.host } },
       {
         onConnect() {},
         onError: reject,
@@ -108,6 +108,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let self = { user: 0, system: 0 };
   const timers: NodeJS.Timeout[] = [];
   const end = (): void => {
+    if (stop) return; // already ended (window closed, or nothing works)
     stop = true;
     t1 = performance.now();
     cpu1 = o.pid ? cpuMicros(o.pid) : 0;
@@ -142,7 +143,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       } catch (err: unknown) {
         errors++;
         firstError ??= String((err as { cause?: unknown }).cause ?? err);
-        if (errors > 1000 && completed === 0) stop = true; // nothing works: do not spin
+        if (errors > 1000 && completed === 0) end(); // nothing works: do not spin
       }
       if (first) (first = false), primeDone();
     }

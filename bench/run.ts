@@ -18,6 +18,9 @@ import { leakwatchTarget } from './target-leakwatch.js';
 import { benchDir, direct, hmp, mitmdump, type Running, type TargetEnv, type TargetSpec } from './targets.js';
 
 const log = (s: string): void => void process.stderr.write(s + '\n');
+/** Every measured request carries the user's e-mail and device id in its query, like a tracking
+ *  beacon, so leakwatch's known-value scan finds two leaks per request (same URL for all targets). */
+const BEACON = '?uid=alice@example.com&did=a1b2c3d4e5f60718&ev=page_view';
 const rotate = <T>(a: readonly T[], k: number): T[] => a.map((_, i) => a[(i + k) % a.length] as T);
 
 /** Never-seen names per target and round; one label under bench.test so the wildcard cert fits. */
@@ -30,7 +33,7 @@ async function rssPhase(spec: TargetSpec, env: TargetEnv, cfg: BenchConfig): Pro
   log(`rss: fresh ${spec.name}, ${cfg.rssFirst} then up to ${cfg.rssTotal} small requests at c=50`);
   const run = await spec.start(env);
   try {
-    const url = `https://h1.bench.test:${env.originPort}/small`;
+    const url = `https://h1.bench.test:${env.originPort}/small${BEACON}`;
     const checkpoints: Array<{ requests: number; rss_mb: number | null; rps: number; errors: number }> = [];
     let done = 0;
     const step = Math.max(cfg.rssFirst, Math.round(cfg.rssTotal / 4));
@@ -94,7 +97,7 @@ async function main(): Promise<void> {
         for (const name of rotate(names, round + j)) {
           const run = running.get(name) as Running;
           const res = await runLoad({
-            url: `https://h1.bench.test:${originPort}/${body}`, proxy: run.proxy, ca: run.ca, c,
+            url: `https://h1.bench.test:${originPort}/${body}${BEACON}`, proxy: run.proxy, ca: run.ca, c,
             warmupMs: cfg.warmupMs, durationMs: cfg.windowMs, pid: run.pid,
           });
           samples.push({ round, combo, target: name, res });

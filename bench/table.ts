@@ -57,7 +57,7 @@ export function printReport(rep: Report): void {
     const m = ex.metrics as Record<string, unknown> | string | undefined;
     const mm = typeof m === 'object' && m ? m : {};
     p(`leakwatch ${label}: stream client got ${f(ws?.messages)} frames / ${f(ws?.items)} flow items (gaps ${f(ws?.gaps)}); ` +
-      `flows ${f(mm.flows_total)}, findings ${f(mm.findings_total)}, recorder written ${f(mm.recorder_written_total)}, ` +
+      `flows ${f(mm.flows_total)}, findings ${f(typeof m === "object" && m ? (mm.findings_by_kind_total ?? 0) : null)}, recorder written ${f(mm.recorder_written_total)}, ` +
       `dropped ${f(mm.recorder_dropped_total)}, queued ${f(mm.recorder_queue_depth)}${typeof m === 'string' ? ` (${m})` : ''}`);
   }
   p();

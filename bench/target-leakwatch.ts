@@ -10,6 +10,8 @@ import { freePort, startChild } from './proc.js';
 import { benchDir, waitPort, type TargetSpec } from './targets.js';
 
 export const leakwatchMain = join(benchDir, '..', 'cli', 'main.js');
+/** Values the bench puts in every request's query string (run.ts BEACON). */
+const IDENTITIES = ['email=alice@example.com', 'device_id=a1b2c3d4e5f60718'];
 
 /** The proxy's own counters (flows, findings, recorder written/dropped): shows recording kept up. */
 async function metrics(dport: number, token: string): Promise<Record<string, number> | string> {
@@ -18,7 +20,10 @@ async function metrics(dport: number, token: string): Promise<Record<string, num
     const text = await res.text();
     if (!res.ok) return `metrics: HTTP ${res.status}`;
     const out: Record<string, number> = {};
-    for (const m of text.matchAll(/^leakwatch_([a-z_]+) ([0-9.e+-]+)$/gm)) out[m[1] as string] = Number(m[2]);
+    // Labelled series (findings by kind, ...) are summed per metric name.
+    for (const m of text.matchAll(/^leakwatch_([a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/gm)) {
+      out[m[1] as string] = (out[m[1] as string] ?? 0) + Number(m[2]);
+    }
     return out;
   } catch (err: unknown) {
     return `metrics: ${String(err)}`;
@@ -39,6 +44,10 @@ export function leakwatchTarget(nodeFlags: readonly string[] = []): TargetSpec {
         '--port', String(port), '--dashboard-port', String(dport),
         '--data-dir', dataDir, '--upstream-ca', env.pki.caCertFile,
         ...env.hosts.flatMap((h) => ['--resolve', `${h}=127.0.0.1:${env.originPort}`]),
+        // The user's own values, as a real audit would have them: the known-value scan then finds
+        // them in every bench request's query (run.ts), so findings, stored bodies and the stream
+        // carry real work (the bench hosts match no rule pack, which alone leaves extraction idle).
+        ...IDENTITIES.flatMap((v) => ['--identity', v]),
       ];
       const lw = startChild(process.execPath, args, { env: { ...process.env, NO_COLOR: '1' } });
       let drain: Child | null = null;

@@ -5,7 +5,7 @@
  *
  *   proxy -> pipeline [audit -> record -> stream] ; store <- dashboard API
  */
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { loadOrCreateCa } from '../certs/ca.js';
 import { createLeafIssuer } from '../certs/leaf.js';
 import { ConfigError } from '../core/errors.js';
@@ -63,6 +63,18 @@ function checkWritable(dir: string): void {
   } catch {
     throw new ConfigError(`--data-dir ${dir}: not writable`);
   }
+  // A regular file passes the access check and failed later with a raw ENOTDIR from the CA code.
+  if (!statSync(dir).isDirectory()) throw new ConfigError(`--data-dir ${dir}: not a directory`);
+}
+
+/** ensureDataDir, with its errors (a parent that is a file, EROFS, EACCES) named as the flag's. */
+function openDataDir(dir: string): string {
+  try {
+    return ensureDataDir(dir);
+  } catch (err: unknown) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigError(`--data-dir ${dir}: cannot create it (${e.code === 'ENOTDIR' ? 'a parent is not a directory' : (e.code ?? e.message)})`);
+  }
 }
 
 function listenError(what: string, host: string, port: number, err: unknown): ConfigError {
@@ -82,7 +94,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
   const known = knownValuesFromFlags(config.identity, config.identities);
   const auditContext: AuditContext = { ruleset, firstParty: firstPartySet(config.firstParty), known, mode: config.mode };
 
-  const dataDir = ensureDataDir(config.dataDir);
+  const dataDir = openDataDir(config.dataDir);
   checkWritable(dataDir);
   const ca = await loadOrCreateCa(dataDir);
   const issuer = await createLeafIssuer(ca);
