@@ -44,6 +44,7 @@ export function auditExchange(ex: Exchange, ctx: AuditContext): Audit {
     { method: ex.request.method, host: hostOf(ex), path: pathOf(ex) },
     ctx.ruleset,
     ctx.firstParty,
+    ex,
   );
   const { findings, notes } = extractFindings(ex, match, { firstParty, known: ctx.known });
   let classification: Classification | null = null;

@@ -9,6 +9,8 @@
  */
 import { normalizeHost } from './host-index.js';
 import type { CompiledRuleset } from './compile.js';
+import type { Exchange } from '../core/exchange.js';
+import { responseConditionHolds } from './response-condition.js';
 import type { RuleMatch } from './types.js';
 
 export interface ClassifyInput {
@@ -48,9 +50,16 @@ export function firstPartySet(hosts: Iterable<string>): ReadonlySet<string> {
   return out;
 }
 
-export function classify(input: ClassifyInput, ruleset: CompiledRuleset, firstParty: ReadonlySet<string>): ClassifyResult {
+/**
+ * `exchange`: the finished exchange, for rules with a response condition; without it (the request
+ * gate, before any response) such rules are skipped.
+ */
+export function classify(input: ClassifyInput, ruleset: CompiledRuleset, firstParty: ReadonlySet<string>, exchange?: Exchange): ClassifyResult {
   const fp = isFirstParty(input.host, firstParty);
-  const matches = ruleset.match(input.method, input.host, input.path);
+  let matches = ruleset.match(input.method, input.host, input.path);
+  if (matches.some((m) => m.rule.response)) {
+    matches = matches.filter((m) => !m.rule.response || (exchange !== undefined && responseConditionHolds(m.rule.response, exchange)));
+  }
   const best = fp ? matches.find((m) => m.rule.category === 'first-party-exposure') : matches[0];
   return { match: best ?? null, firstParty: fp };
 }

@@ -126,5 +126,13 @@ function run(ex: Exchange, match: RuleMatch, spec: ExtractorSpec, side: Side, pu
       if (b.text !== undefined) push(spec.kind, b.text, side.bodyWhere);
       return;
     }
+    case 'connection': {
+      // The party learns the address of whoever connects to it. A DNS lookup reaches the resolver,
+      // never the party, so DNS exchanges carry no such datum.
+      if (ex.kind === 'dns') return;
+      const a = ex.client.address.toLowerCase();
+      push(spec.kind, a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a, 'connection.client');
+      return;
+    }
   }
 }

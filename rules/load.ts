@@ -48,10 +48,11 @@ export function parsePackText(text: string, file: string): RulePack {
     defaults: { extract: defaults?.extract ?? [] },
     source: at(['pack']),
     rules: rules.map((r, i): Rule => {
-      const { strip, neutralize, ...rest } = r;
+      const { strip, neutralize, response, ...rest } = r;
       return {
         ...rest,
         ...(strip ? { strip } : {}),
+        ...(response ? { response } : {}),
         ...(neutralize ? { neutralize: { status: neutralize.status, json: neutralize.json } } : {}),
         pack,
         source: at(['rules', i, 'id']),

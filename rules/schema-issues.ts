@@ -30,7 +30,7 @@ const describe = (v: unknown): string =>
 
 /** Keys allowed at each kind of place, for "did you mean" on unknown keys. */
 const PACK_KEYS = ['pack', 'version', 'description', 'defaults', 'rules'];
-const RULE_KEYS = ['id', 'party', 'category', 'hosts', 'paths', 'methods', 'severity', 'why', 'cite', 'remediation', 'action', 'extract', 'strip', 'neutralize'];
+const RULE_KEYS = ['id', 'party', 'category', 'hosts', 'paths', 'methods', 'severity', 'why', 'cite', 'remediation', 'action', 'extract', 'strip', 'neutralize', 'response'];
 const STRIP_KEYS = ['headers', 'query', 'json', 'known'];
 const NEUTRALIZE_KEYS = ['status', 'json'];
 const EXTRACTOR_KEYS = ['from', 'name', 'path', 'kind', 'part'];
@@ -40,6 +40,7 @@ function keysAt(p: IssuePath): readonly string[] {
   if (p.length === 2 && p[0] === 'rules') return RULE_KEYS;
   if (p.length === 3 && p[0] === 'rules' && p[2] === 'strip') return STRIP_KEYS;
   if (p.length === 3 && p[0] === 'rules' && p[2] === 'neutralize') return NEUTRALIZE_KEYS;
+  if (p.length === 3 && p[0] === 'rules' && p[2] === 'response') return ['json'];
   return p[p.length - 2] === 'extract' ? EXTRACTOR_KEYS : [];
 }
 
@@ -125,6 +126,10 @@ export function crossChecks(raw: unknown): PackIssue[] {
       else issues.push({ path: ['rules', i, 'id'], message: `duplicate rule id "${id}"`, also: ['rules', first, 'id'] });
     }
     issues.push(...pathExtractorIssues(r, i));
+    // The request gate acts before any response exists, so it never sees a response condition.
+    if (r['response'] !== undefined && r['action'] !== undefined && r['action'] !== 'log') {
+      issues.push({ path: ['rules', i, 'action'], message: 'a rule with a response condition can only log: the request gate acts before the response exists' });
+    }
   });
   return issues;
 }

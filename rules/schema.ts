@@ -49,6 +49,7 @@ const extractor = z.discriminatedUnion('from', [
   z.strictObject({ from: z.literal('path'), name: text, kind, part }),
   z.strictObject({ from: z.literal('sdp'), path: text, kind, part }),
   z.strictObject({ from: z.literal('body'), kind, part }),
+  z.strictObject({ from: z.literal('connection'), name: z.literal('client'), kind, part: z.literal('request').default('request') }),
 ]);
 
 /** Header names: the token characters of RFC 9110, stored lower-case. */
@@ -87,6 +88,7 @@ const rule = z.strictObject({
   remediation: text,
   action: z.enum(ACTIONS).default('log'),
   extract: z.array(extractor).default([]),
+  response: z.strictObject({ json: z.literal('empty') }).optional(),
   strip: strip.optional(),
   neutralize: neutralize.optional(),
 });

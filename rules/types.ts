@@ -16,6 +16,8 @@ export type ExtractorSpec =
   | { readonly from: 'multipart'; readonly name: string; readonly kind: ExtractKind; readonly part: Part }
   | { readonly from: 'path'; readonly name: string; readonly kind: ExtractKind; readonly part: Part }
   | { readonly from: 'sdp'; readonly path: string; readonly kind: ExtractKind; readonly part: Part }
+  /** Facts of the connection itself: `client` is the client's IP address (what e.g. a STUN server learns). */
+  | { readonly from: 'connection'; readonly name: 'client'; readonly kind: ExtractKind; readonly part: Part }
   | { readonly from: 'body'; readonly kind: ExtractKind; readonly part: Part };
 
 export type Part = 'request' | 'response';
@@ -49,6 +51,14 @@ export interface NeutralizeSpec {
   readonly json: unknown;
 }
 
+/**
+ * A condition on the response (rules/README.md "Response conditions"): the rule applies only to
+ * exchanges whose response satisfies it. `json: empty`: the body is JSON `{}` or `[]`.
+ */
+export interface ResponseCondition {
+  readonly json: 'empty';
+}
+
 export interface Rule {
   readonly id: string;
   readonly pack: string;
@@ -66,6 +76,8 @@ export interface Rule {
   readonly remediation: string;
   readonly action: Action;
   readonly extract: readonly ExtractorSpec[];
+  /** Absent: the rule applies whatever the response (and before it, in the request gate). */
+  readonly response?: ResponseCondition;
   readonly strip?: StripSpec;
   readonly neutralize?: NeutralizeSpec;
   readonly source: RuleSource;

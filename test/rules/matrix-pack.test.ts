@@ -146,7 +146,7 @@ function run(c: Case, i: number) {
   const ex = toExchange(c, i + 1);
   const fp = c.firstParty ? firstPartySet(c.firstParty) : defaultFirstParty;
   const pathOnly = ex.request.path.split('?')[0]!;
-  const { match, firstParty } = classify({ method: ex.request.method, host: ex.request.host, path: pathOnly }, ruleset, fp);
+  const { match, firstParty } = classify({ method: ex.request.method, host: ex.request.host, path: pathOnly }, ruleset, fp, ex);
   const { findings, notes } = extractFindings(ex, match, { firstParty, known });
   return { match, findings, notes };
 }
@@ -206,7 +206,7 @@ describe.runIf(process.env['DUMP_EXTRACTORS'])('dump: extractors that never fire
       const ex = toExchange(c, i + 1);
       const pathOnly = ex.request.path.split('?')[0]!;
       const fp = c.firstParty ? firstPartySet(c.firstParty) : defaultFirstParty;
-      const { match, firstParty } = classify({ method: ex.request.method, host: ex.request.host, path: pathOnly }, ruleset, fp);
+      const { match, firstParty } = classify({ method: ex.request.method, host: ex.request.host, path: pathOnly }, ruleset, fp, ex);
       if (!match) return;
       for (const spec of match.rule.extract) {
         const r = extractFindings(ex, { ...match, extract: [spec] }, { firstParty, known });

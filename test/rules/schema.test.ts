@@ -83,7 +83,7 @@ describe('validatePack: problems', () => {
     ['bad kind', pack({ rules: [rule({ extract: [{ from: 'query', name: 'q', kind: 'emails' }] })] }),
       [/^rules.0.extract.0.kind: must be one of email, .*threepid \(did you mean email\?\)$/]],
     ['bad from', pack({ rules: [rule({ extract: [{ from: 'xml', name: 'q', kind: 'email' }] })] }),
-      ['rules.0.extract.0.from: must be one of query, header, cookie, json, form, multipart, path, sdp, body']],
+      ['rules.0.extract.0.from: must be one of query, header, cookie, json, form, multipart, path, sdp, body, connection']],
     ['missing locator', pack({ rules: [rule({ extract: [{ from: 'json', kind: 'email' }] })] }), ['rules.0.extract.0.path: required']],
     ['bad part', pack({ rules: [rule({ extract: [{ from: 'body', kind: 'email', part: 'both' }] })] }),
       ['rules.0.extract.0.part: must be one of request, response']],

@@ -1,0 +1,25 @@
+/**
+ * Response conditions of rules (rules/README.md "Response conditions"): a rule with `response:`
+ * applies only when the recorded response satisfies it, so it can describe what an answer means
+ * (`/voip/turnServer` answering `{}`: no TURN server configured). Evaluated after the response, in
+ * the audit; the request gate, which runs before any response exists, never sees such rules.
+ */
+import { decodeBody } from '../core/decode.js';
+import type { Exchange } from '../core/exchange.js';
+import type { ResponseCondition } from './types.js';
+
+function isEmptyJson(v: unknown): boolean {
+  if (Array.isArray(v)) return v.length === 0;
+  return v !== null && typeof v === 'object' && Object.keys(v).length === 0;
+}
+
+/** False when there is no response or its body was cut at the capture cap (unknown is not empty). */
+export function responseConditionHolds(cond: ResponseCondition, ex: Exchange): boolean {
+  const res = ex.response;
+  if (!res || res.body.truncated) return false;
+  if (cond.json === 'empty') {
+    const body = decodeBody(res.body, res.headers);
+    return body.type === 'json' && isEmptyJson(body.json);
+  }
+  return false;
+}
