@@ -32,12 +32,27 @@ export interface RawStartFlags {
   watchRules?: boolean;
   session?: string;
   redact?: boolean;
+  dnsPort?: string;
+  dnsHost?: string;
+  dnsUpstream?: string;
+  dnsInterceptAddress?: string;
+  transparentHttpsPort?: string;
+  transparentHttpPort?: string;
+  stunPort?: string[];
   storeBodies?: string;
   retentionDays?: string;
   captureLimit?: string;
   headersTimeout?: string;
   upstreamTimeout?: string;
   maxConnections?: string;
+}
+
+export interface DnsConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly upstream: { readonly host: string; readonly port: number };
+  /** What ruled names resolve to: leakwatch's own address (IPv4). */
+  readonly interceptAddress: string;
 }
 
 export interface StartConfig {
@@ -66,6 +81,15 @@ export interface StartConfig {
   readonly watchRules: boolean;
   readonly session: string | null;
   readonly redact: boolean;
+  /** The DNS server (issue 7); null when --dns-port is not given. */
+  readonly dns: DnsConfig | null;
+  /** --dns-upstream: also used to resolve every upstream name (the system resolver may point at us). */
+  readonly dnsUpstream: { readonly host: string; readonly port: number } | null;
+  /** Transparent listeners on --host; null = off. */
+  readonly transparentHttpsPort: number | null;
+  readonly transparentHttpPort: number | null;
+  /** STUN sensor ports on --host; empty = off. */
+  readonly stunPorts: readonly number[];
   readonly storeBodies: 'none' | 'leaks' | 'all';
   readonly retentionDays: number;
   readonly captureLimit: number;
@@ -108,6 +132,57 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
     throw new ConfigError(`${flag}: "${value}" must be one of ${allowed.join(', ')}`);
   }
   return value as T;
+}
+
+/** `IP` or `IP:PORT` or `[IPv6]:PORT` (port default 53): a resolver, never a name (no loops). */
+export function parseResolverAddress(flag: string, value: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(value) ?? (isIP(value) === 6 ? null : /^([^:]+)(?::(\d+))?$/.exec(value));
+  const host = m ? m[1]! : value;
+  if (isIP(host) === 0) throw new ConfigError(`${flag}: "${value}" must be an IP address with an optional port, like 9.9.9.9 or 9.9.9.9:53`);
+  return { host: host.toLowerCase(), port: m?.[2] === undefined ? 53 : parsePort(flag, m[2], 53, false) };
+}
+
+const optionalPort = (flag: string, value: string | undefined): number | null => (value === undefined ? null : parsePort(flag, value, 0));
+
+/** --dns-*, --transparent-*, --stun-port (issue 7). Ports 0 (tests) never clash. */
+function validateInterception(raw: RawStartFlags, host: string, tcpPorts: ReadonlyArray<readonly [string, number]>) {
+  const dnsPort = optionalPort('--dns-port', raw.dnsPort);
+  const dnsUpstream = raw.dnsUpstream === undefined ? null : parseResolverAddress('--dns-upstream', raw.dnsUpstream);
+  const transparentHttpsPort = optionalPort('--transparent-https-port', raw.transparentHttpsPort);
+  const transparentHttpPort = optionalPort('--transparent-http-port', raw.transparentHttpPort);
+  const stunPorts = (raw.stunPort ?? []).map((p) => parsePort('--stun-port', p, 0));
+  const tcp: Array<readonly [string, number]> = [...tcpPorts];
+  for (const [flag, p] of [['--transparent-https-port', transparentHttpsPort], ['--transparent-http-port', transparentHttpPort], ['--dns-port', dnsPort]] as const) {
+    if (p === null || p === 0) continue;
+    const clash = tcp.find(([, q]) => q === p);
+    if (clash) throw new ConfigError(`${flag} ${p}: same as ${clash[0]}`);
+    tcp.push([flag, p]);
+  }
+  const udp = new Set<number>(dnsPort ? [dnsPort] : []);
+  for (const p of stunPorts) {
+    if (p === 0) continue;
+    if (udp.has(p)) throw new ConfigError(`--stun-port ${p}: given twice or same as --dns-port`);
+    udp.add(p);
+  }
+  let dns: DnsConfig | null = null;
+  if (dnsPort !== null) {
+    if (!dnsUpstream) {
+      throw new ConfigError('--dns-port needs --dns-upstream IP[:PORT]: the resolver that answers every name leakwatch does not intercept');
+    }
+    const dnsHost = raw.dnsHost === undefined ? host : parseListenHost('--dns-host', raw.dnsHost);
+    const wildcard = host === '0.0.0.0' || host === '::';
+    const intercept = raw.dnsInterceptAddress ?? (wildcard || isIP(host) !== 4 ? undefined : host);
+    if (intercept === undefined) {
+      throw new ConfigError(`--dns-port needs --dns-intercept-address IPv4 when --host is ${host}: the address of this machine that clients should reach for intercepted names`);
+    }
+    if (isIP(intercept) !== 4 || intercept === '0.0.0.0') {
+      throw new ConfigError(`--dns-intercept-address: "${intercept}" must be this machine's IPv4 address`);
+    }
+    dns = { host: dnsHost, port: dnsPort, upstream: dnsUpstream, interceptAddress: intercept };
+  } else if (raw.dnsHost !== undefined || raw.dnsInterceptAddress !== undefined) {
+    throw new ConfigError(`${raw.dnsHost !== undefined ? '--dns-host' : '--dns-intercept-address'} needs --dns-port`);
+  }
+  return { dns, dnsUpstream, transparentHttpsPort, transparentHttpPort, stunPorts };
 }
 
 /** `--block HOST[/PATH-PREFIX]`. */
@@ -168,7 +243,12 @@ export function validateStartFlags(raw: RawStartFlags, env: NodeJS.ProcessEnv = 
   const port = parsePort('--port', raw.port, 8080);
   const dashboardPort = parsePort('--dashboard-port', raw.dashboardPort, 8081);
   if (port !== 0 && port === dashboardPort) throw new ConfigError(`--dashboard-port ${dashboardPort}: same as --port`);
+  const interception = validateInterception(raw, host, [['--port', port], ['--dashboard-port', dashboardPort]]);
+  if (interception.dns && !isLoopback(interception.dns.host) && allowClient.length === 0) {
+    throw new ConfigError(`--dns-host ${interception.dns.host}: refusing to listen beyond loopback without --allow-client CIDR (that would be an open resolver)`);
+  }
   return Object.freeze({
+    ...interception,
     port,
     host,
     dashboardPort,

@@ -9,12 +9,17 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { loadOrCreateCa } from '../certs/ca.js';
 import { createLeafIssuer } from '../certs/leaf.js';
 import { ConfigError } from '../core/errors.js';
+import type { Exchange } from '../core/exchange.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { ensureDataDir } from '../core/paths.js';
 import { createPipeline } from '../core/pipeline.js';
 import { loadOrCreateDashboardToken, rulesViewFromRuleset, startDashboard, storeDataSource, createStreamStage } from '../dashboard/index.js';
 import { parseAllowClients } from '../proxy/cidr.js';
-import { startProxyEngine } from '../proxy/engine.js';
+import { createRecentAnswers } from '../proxy/dns/recent-answers.js';
+import { ruleCoverage, startDnsServer, type CoversName } from '../proxy/dns/server.js';
+import { startStunSensor } from '../proxy/stun/sensor.js';
+import { startTransparentListener } from '../proxy/transparent.js';
+import { startProxyEngine, type ProxyEngine } from '../proxy/engine.js';
 import { buildResolveMap } from '../proxy/resolve-spec.js';
 import { createAuditStage, type AuditContext } from '../rules/audit.js';
 import { firstPartySet } from '../rules/classify.js';
@@ -41,6 +46,8 @@ export interface Running {
   readonly caFingerprint: string;
   /** Load the rule packs again (SIGHUP); false when they are broken (the old rules stay). */
   reloadRules(reason?: string): boolean;
+  /** Bound ports of the issue-7 listeners (absent / empty: not started). */
+  readonly listeners: { readonly dns?: number; readonly transparentHttps?: number; readonly transparentHttp?: number; readonly stun: readonly number[] };
   /** Graceful stop: in-flight exchanges get up to graceMs, then everything is flushed. */
   close(graceMs?: number): Promise<void>;
 }
@@ -77,11 +84,77 @@ function openDataDir(dir: string): string {
   }
 }
 
-function listenError(what: string, host: string, port: number, err: unknown): ConfigError {
+function listenError(what: string, host: string, port: number | string, err: unknown): ConfigError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') return new ConfigError(`${what} ${host}:${port}: address already in use`);
   if (code === 'EACCES') return new ConfigError(`${what} ${host}:${port}: permission denied`);
   return new ConfigError(`${what} ${host}:${port}: ${(err as Error).message}`);
+}
+
+/**
+ * Issue 7: transparent listeners, the DNS server and the STUN sensor, each closed on shutdown (via
+ * `closers`) and each failing to bind as one ConfigError line. Their ports join `ownPorts`, which
+ * the proxy's loop guard refuses as upstream targets.
+ */
+async function startInterception(
+  config: StartConfig,
+  live: { ruleset: () => AuditContext['ruleset']; actionOf: NonNullable<AuditContext['actionOf']> },
+  proxy: Pick<ProxyEngine, 'acceptTls' | 'acceptHttp'>,
+  ownPorts: number[],
+  closers: Array<() => Promise<void> | void>,
+  sink: { nextId: () => number; onExchange: (ex: Exchange) => void; log: Logger },
+): Promise<Running['listeners']> {
+  const { log } = sink;
+  const out: { dns?: number; transparentHttps?: number; transparentHttp?: number; stun: number[] } = { stun: [] };
+  for (const kind of ['https', 'http'] as const) {
+    const port = kind === 'https' ? config.transparentHttpsPort : config.transparentHttpPort;
+    if (port === null) continue;
+    const l = await startTransparentListener({ kind, host: config.host, port, engine: proxy, log }).catch((err: unknown) => {
+      throw listenError(`--transparent-${kind}-port`, config.host, port, err);
+    });
+    closers.push(() => l.close());
+    ownPorts.push(l.port);
+    if (kind === 'https') out.transparentHttps = l.port;
+    else out.transparentHttp = l.port;
+  }
+  if (!config.dns && config.stunPorts.length === 0) return out;
+  // Follows rule reloads (rebuilt when the live ruleset changes) and overrides (read per lookup).
+  let coverage = { ruleset: live.ruleset(), covers: ruleCoverage(live.ruleset(), config.mode, live.actionOf) };
+  const coversName: CoversName = (name) => {
+    const ruleset = live.ruleset();
+    if (ruleset !== coverage.ruleset) coverage = { ruleset, covers: ruleCoverage(ruleset, config.mode, live.actionOf) };
+    return coverage.covers(name);
+  };
+  const recentAnswers = createRecentAnswers();
+  if (config.dns) {
+    const d = config.dns;
+    if (config.transparentHttpsPort === null) {
+      log.warn({ listener: 'dns' }, 'the DNS server sends ruled names to leakwatch, but --transparent-https-port is not set: their HTTPS connections will fail');
+    }
+    const dns = await startDnsServer({
+      host: d.host, port: d.port, upstream: d.upstream, interceptAddress: { v4: d.interceptAddress },
+      coversName, recentAnswers, nextId: sink.nextId, onExchange: sink.onExchange, log,
+    }).catch((err: unknown) => {
+      if (err instanceof ConfigError) throw err;
+      throw listenError('--dns-port', d.host, d.port, err);
+    });
+    closers.push(() => dns.close());
+    ownPorts.push(dns.port);
+    out.dns = dns.port;
+  }
+  if (config.stunPorts.length > 0) {
+    // Answer Binding requests (calls keep working) unless enforce mode blocks a STUN host.
+    const stunHosts = live.ruleset().rules.filter((r) => r.category === 'stun-turn').flatMap((r) => r.hosts).filter((h) => !h.startsWith('*'));
+    const respond = !stunHosts.some((h) => coversName(h)?.block === true);
+    const stun = await startStunSensor({
+      host: config.host, ports: config.stunPorts, respond, recentAnswers, nextId: sink.nextId, onExchange: sink.onExchange, log,
+    }).catch((err: unknown) => {
+      throw listenError('--stun-port', config.host, (err as { port?: number }).port ?? config.stunPorts.join(','), err);
+    });
+    closers.push(() => stun.close());
+    out.stun = [...stun.ports];
+  }
+  return out;
 }
 
 export async function startLeakwatch(config: StartConfig, log: Logger): Promise<Running> {
@@ -180,6 +253,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
     pipelineRef = pipeline;
     closers.push(() => pipeline.drain());
 
+    const ownPorts: number[] = [];
     const proxy = await startProxyEngine({
       host: config.host,
       port: config.port,
@@ -189,25 +263,32 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       upstreamCaPems,
       passthrough: config.passthrough,
       ...(allowClient ? { allowClient } : {}),
-      forbiddenTargets: () => [{ port: dashboard.port }], // the engine adds its own listen port
+      // the engine adds its own listen port; ownPorts: transparent listeners and the DNS server
+      forbiddenTargets: () => [{ port: dashboard.port }, ...ownPorts.map((port) => ({ port }))],
       captureLimit: config.captureLimit,
       gate: enforcement.gate,
+      headersTimeoutMs: config.headersTimeoutMs,
+      maxConnections: config.maxConnections,
+      upstreamTimeoutMs: config.upstreamTimeoutMs,
       nextId: () => nextId++,
       onExchange: (ex) => pipeline.submit(ex),
+      ...(config.dnsUpstream ? { upstreamDns: config.dnsUpstream } : {}),
       log,
     }).catch((err: unknown) => {
       throw listenError('--port', config.host, config.port, err);
     });
     let proxyClosed = false;
-      headersTimeoutMs: config.headersTimeoutMs,
-      maxConnections: config.maxConnections,
-      upstreamTimeoutMs: config.upstreamTimeoutMs,
     const closeProxy = async (graceMs: number): Promise<void> => {
       if (proxyClosed) return;
       proxyClosed = true;
       await proxy.close(graceMs);
     };
     closers.push(() => closeProxy(0));
+    const listeners = await startInterception(config, { ruleset: enforcement.ruleset, actionOf: enforcement.actionOf }, proxy, ownPorts, closers, {
+      nextId: () => nextId++,
+      onExchange: (ex) => pipeline.submit(ex),
+      log,
+    });
 
     const shown = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     return {
@@ -219,6 +300,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       caPath: ca.certPath,
       caFingerprint: ca.fingerprintSha256,
       reloadRules: (reason = 'reload') => rulesReload.reload(reason),
+      listeners,
       async close(graceMs = 5000) {
         enforcement.close(); // pending holds are denied, so in-flight exchanges can finish
         await closeProxy(graceMs);
@@ -231,13 +313,24 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
   }
 }
 
+function interceptionLine(l: Running['listeners']): string {
+  const parts = [
+    ...(l.dns !== undefined ? [`DNS :${l.dns} (UDP+TCP)`] : []),
+    ...(l.transparentHttps !== undefined ? [`transparent HTTPS :${l.transparentHttps}`] : []),
+    ...(l.transparentHttp !== undefined ? [`transparent HTTP :${l.transparentHttp}`] : []),
+    ...(l.stun.length > 0 ? [`STUN sensor :${l.stun.join(', :')} (UDP)`] : []),
+  ];
+  return parts.length > 0 ? `  ${parts.join(' · ')}\n` : '';
+}
+
 export async function startCommand(raw: Record<string, unknown>): Promise<void> {
   const config = validateStartFlags(raw as RawStartFlags);
   const log = createLogger();
   const running = await startLeakwatch(config, log);
   process.stdout.write(
     `leakwatch ${VERSION}: proxy ${running.proxyUrl} · dashboard ${running.dashboardUrl}/?token=${running.token}\n` +
-      `  CA ${running.caPath} (SHA-256 ${running.caFingerprint}) · mode ${config.mode} · session ${running.sessionId}\n`,
+      `  CA ${running.caPath} (SHA-256 ${running.caFingerprint}) · mode ${config.mode} · session ${running.sessionId}\n` +
+      interceptionLine(running.listeners),
   );
   let stopping = false;
   const stop = (signal: string): void => {

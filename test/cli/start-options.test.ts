@@ -38,6 +38,62 @@ describe('start options', () => {
   });
 });
 
+describe('start options: DNS, transparent listeners, STUN (issue 7)', () => {
+  it('are all off by default', () => {
+    expect(validateStartFlags({})).toMatchObject({ dns: null, dnsUpstream: null, transparentHttpsPort: null, transparentHttpPort: null, stunPorts: [] });
+  });
+
+  it('DNS: host defaults to --host, intercept address to --host, upstream port to 53', () => {
+    const c = validateStartFlags({ dnsPort: '5353', dnsUpstream: '9.9.9.9', transparentHttpsPort: '8443', transparentHttpPort: '8880', stunPort: ['3478', '19302'] });
+    expect(c.dns).toEqual({ host: '127.0.0.1', port: 5353, upstream: { host: '9.9.9.9', port: 53 }, interceptAddress: '127.0.0.1' });
+    expect(c.dnsUpstream).toEqual({ host: '9.9.9.9', port: 53 });
+    expect(c).toMatchObject({ transparentHttpsPort: 8443, transparentHttpPort: 8880, stunPorts: [3478, 19302] });
+  });
+
+  it('DNS on 0.0.0.0 with an explicit intercept address, upstream with a port or in brackets', () => {
+    const c = validateStartFlags({
+      host: '0.0.0.0', allowClient: ['192.168.1.0/24'], dnsPort: '53', dnsUpstream: '127.0.0.1:5300', dnsInterceptAddress: '192.168.1.10',
+    });
+    expect(c.dns).toEqual({ host: '0.0.0.0', port: 53, upstream: { host: '127.0.0.1', port: 5300 }, interceptAddress: '192.168.1.10' });
+    expect(validateStartFlags({ dnsUpstream: '[2620:fe::fe]:53' }).dnsUpstream).toEqual({ host: '2620:fe::fe', port: 53 });
+    expect(validateStartFlags({ dnsUpstream: '2620:fe::fe' }).dnsUpstream).toEqual({ host: '2620:fe::fe', port: 53 });
+    // --dns-upstream alone: upstream names are resolved there, no DNS server runs
+    expect(validateStartFlags({ dnsUpstream: '9.9.9.9' }).dns).toBeNull();
+  });
+
+  it.each([
+    [{ dnsPort: '53' }, /^--dns-port needs --dns-upstream IP\[:PORT\]/],
+    [{ dnsPort: '53', dnsUpstream: 'dns.quad9.net' }, /--dns-upstream: "dns.quad9.net" must be an IP address/],
+    [{ dnsPort: '53', dnsUpstream: '9.9.9.9:0' }, /--dns-upstream: 0 is outside 1-65535/],
+    [{ dnsPort: 'x', dnsUpstream: '9.9.9.9' }, /--dns-port: "x" is not a port number/],
+    [{ host: '0.0.0.0', allowClient: ['10.0.0.0/8'], dnsPort: '53', dnsUpstream: '9.9.9.9' }, /--dns-port needs --dns-intercept-address/],
+    [{ dnsPort: '53', dnsUpstream: '9.9.9.9', dnsInterceptAddress: 'leakwatch.lan' }, /--dns-intercept-address: "leakwatch.lan" must be/],
+    [{ dnsPort: '53', dnsUpstream: '9.9.9.9', dnsHost: '0.0.0.0' }, /--dns-host 0.0.0.0: .*--allow-client.*open resolver/],
+    [{ dnsHost: '127.0.0.1' }, /--dns-host needs --dns-port/],
+    [{ dnsInterceptAddress: '127.0.0.1' }, /--dns-intercept-address needs --dns-port/],
+    [{ transparentHttpsPort: '8080' }, /--transparent-https-port 8080: same as --port/],
+    [{ transparentHttpsPort: '443', transparentHttpPort: '443' }, /--transparent-http-port 443: same as --transparent-https-port/],
+    [{ transparentHttpPort: '99999' }, /--transparent-http-port: 99999 is outside 1-65535/],
+    [{ stunPort: ['3478', '3478'] }, /--stun-port 3478: given twice/],
+    [{ stunPort: ['53'], dnsPort: '53', dnsUpstream: '9.9.9.9' }, /--stun-port 53: .*same as --dns-port/],
+  ])('rejects %j with one clear line', (flags, message) => {
+    let error: unknown;
+    try {
+      validateStartFlags(flags);
+    } catch (err: unknown) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('port 0 (tests) never clashes', () => {
+    const c = validateStartFlags({ port: '0', dashboardPort: '0', transparentHttpsPort: '0', transparentHttpPort: '0', dnsPort: '0', dnsUpstream: '127.0.0.1', stunPort: ['0', '0'] });
+    expect(c).toMatchObject({ transparentHttpsPort: 0, transparentHttpPort: 0, stunPorts: [0, 0], dns: { port: 0 } });
+  });
+});
+
 describe('start options: enforcement (issue 6)', () => {
   it('defaults: no blocks, no action overrides, 30 s hold timeout, no watching', () => {
     expect(validateStartFlags({})).toMatchObject({ blocks: [], actions: [], holdTimeoutMs: 30_000, watchRules: false });
