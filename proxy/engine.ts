@@ -92,9 +92,16 @@ export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyE
     active: 0,
   };
   const ws = createWsRelay(ec as EngineContext);
+  // The library never reports a listen error (EADDRINUSE...) to its callback (its ws server eats
+  // the 'error' event): the promise hung and `leakwatch start` sat half-started with the dashboard
+  // up. The outer server is created asynchronously inside listen(); catch its error here.
+  let listenFailed: (err: Error) => void = () => undefined;
   harden(lib, ec, ws, (outer, inner) => {
     ec.outer = outer;
     ec.inner = inner;
+    const onError = (err: Error): void => listenFailed(err);
+    outer.once('error', onError);
+    outer.once('listening', () => outer.off('error', onError));
   });
 
   // The library insists on a CA dir; ours is answered by a stand-in and nothing is written there.
@@ -117,17 +124,10 @@ export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyE
         (err?: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
       ),
     );
-    // The library never reports a listen error (EADDRINUSE...) to its callback: the promise hung
-    // and `leakwatch start` sat half-started with the dashboard up. The server exists by now
-    // (created synchronously in listen()); its 'error' is emitted on a later tick.
-    const onListenError = (err: Error): void => {
-      lib.httpServer?.off('listening', onListening);
+    listenFailed = (err: Error): void => {
       ec.upstream.destroy();
       reject(err);
     };
-    const onListening = (): void => void lib.httpServer?.off('error', onListenError);
-    lib.httpServer?.once('error', onListenError);
-    lib.httpServer?.once('listening', onListening);
   });
   const outer = ec.outer;
   if (!outer || !ec.inner) throw new Error('leakwatch: proxy servers were not created');
