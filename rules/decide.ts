@@ -11,7 +11,7 @@
  * so the exchange's verdict says what enforce mode would have done.
  */
 import type { AppliedVerdict, Peer, RawHeaders } from '../core/exchange.js';
-import type { GateDecision, RequestHead } from '../core/gate.js';
+import type { GateDecision, RequestHead, WsMessage, WsMessageDecision } from '../core/gate.js';
 import type { Action, Category, Verdict } from '../core/vocabulary.js';
 import { blockAnswer } from './block-response.js';
 import { classify } from './classify.js';
@@ -19,8 +19,8 @@ import type { CompiledRuleset } from './compile.js';
 import { normalizeHost } from './host-index.js';
 import type { KnownValueIndex } from './known-values.js';
 import { neutralizeAnswer } from './neutralize.js';
-import { effectiveStrip, stripBody, stripHeaders, stripQuery } from './strip.js';
-import type { Rule, RuleMatch } from './types.js';
+import { effectiveStrip, stripBody, stripHeaders, stripJson, stripQuery } from './strip.js';
+import type { Rule, RuleMatch, StripSpec } from './types.js';
 
 export type Mode = 'observe' | 'enforce';
 export type HoldDecision = 'allow' | 'deny';
@@ -208,12 +208,33 @@ function planStrip(head: RequestHead, e: Enforcement, ruleId: string, known: Kno
     spec.known.length > 0 ? `known entries of ${spec.known.join(', ')}` : '',
   ].filter(Boolean);
   const detail = parts.length > 0 ? `stripped ${parts.join('; ')}` : 'nothing to strip';
-  const wantsBody = (spec.json.length > 0 || spec.known.length > 0) && !NO_BODY.has(head.method.toUpperCase()) && head.scheme !== 'ws' && head.scheme !== 'wss';
+  const bodySpec = spec.json.length > 0 || spec.known.length > 0;
+  const ws = head.scheme === 'ws' || head.scheme === 'wss';
+  const wantsBody = bodySpec && !ws && !NO_BODY.has(head.method.toUpperCase());
   return {
+    ...(ws && bodySpec ? { onMessage: (m: WsMessage) => stripMessage(m, spec, ruleId, known) } : {}),
     type: 'forward',
     applied: applied('strip', ruleId, detail),
     headers: h.headers as RawHeaders,
     ...(q.path !== head.path ? { path: q.path } : {}),
     ...(wantsBody ? { rewriteBody: (body: Buffer, headers: RawHeaders) => stripBody(body, headers, spec, known) } : {}),
+  };
+}
+
+/** `strip` on a WebSocket: each JSON text message the client sends loses the rule's fields. */
+export function stripMessage(m: WsMessage, spec: Pick<StripSpec, 'json' | 'known'>, ruleId: string, known: KnownValueIndex | undefined): WsMessageDecision {
+  if (m.fromServer || m.binary) return { type: 'forward' };
+  let root: unknown;
+  try {
+    root = JSON.parse(m.data.toString('utf8'));
+  } catch {
+    return { type: 'forward' };
+  }
+  const removed = stripJson(root, spec, known);
+  if (removed === 0) return { type: 'forward' };
+  return {
+    type: 'forward',
+    data: Buffer.from(JSON.stringify(root), 'utf8'),
+    applied: { verdict: 'strip', ruleId, detail: `stripped ${removed} value${removed === 1 ? '' : 's'} from this message` },
   };
 }
