@@ -14,10 +14,27 @@ export async function getJSON(path, params) {
 }
 
 /**
+ * POST/DELETE with a JSON body. The browser adds our Origin and the HttpOnly cookie; the server
+ * refuses both without them.
+ */
+export async function sendJSON(method, path, body) {
+  const res = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (res.status === 401) throw new Unauthorized('unauthorized');
+  const data = res.status === 204 ? {} : await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(data.error || `HTTP ${res.status}`);
+  return data;
+}
+
+/**
  * Keeps one stream open, reconnecting with ?since=<last id seen> so nothing is missed across
  * drops (the server replays from its ring and the store).
  */
-export function openStream({ onFlows, onGap, onStatus, lastId }) {
+export function openStream({ onFlows, onGap, onStatus, onEvent, lastId }) {
   let ws;
   let last = lastId ?? null;
   let delay = 500;
@@ -41,6 +58,7 @@ export function openStream({ onFlows, onGap, onStatus, lastId }) {
         last = msg.items[msg.items.length - 1].id;
         onFlows(msg.items);
       } else if (msg.type === 'gap') onGap(msg.missed);
+      else if (msg.type === 'hold' || msg.type === 'hold-resolved') onEvent?.(msg);
     };
     ws.onclose = () => {
       if (stopped) return;

@@ -11,12 +11,15 @@ import { TimelineView } from './views/timeline.js';
 import { RulesView } from './views/rules.js';
 import { SetupView } from './views/setup.js';
 import { HealthView } from './views/health.js';
+import { HoldPanel } from './views/holds.js';
+import { OverridesView } from './views/overrides.js';
 
 const NAV = [
   ['who', 'Who knows what'],
   ['live', 'Live'],
   ['timeline', 'Timeline'],
   ['rules', 'Rules'],
+  ['overrides', 'Overrides'],
   ['setup', 'Setup'],
   ['health', 'Health'],
 ];
@@ -80,6 +83,7 @@ function App() {
   else if (route.name === 'flow') view = html`<${DetailView} id=${route.arg} />`;
   else if (route.name === 'timeline') view = html`<${TimelineView} />`;
   else if (route.name === 'rules') view = html`<${RulesView} />`;
+  else if (route.name === 'overrides') view = html`<${OverridesView} />`;
   else if (route.name === 'health') view = html`<${HealthView} />`;
   else view = html`<${WhoView} />`;
 
@@ -91,7 +95,7 @@ function App() {
         ${auth === 'ok' ? `${live.status} · ${live.n} flows` : 'not signed in'}
       </span>
     </header>
-    <main>${view}</main>`;
+    <main>${auth === 'ok' ? html`<${HoldPanel} />` : null}${view}</main>`;
 }
 
 const root = document.getElementById('app');

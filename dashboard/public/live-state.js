@@ -5,6 +5,7 @@ import { getJSON, openStream } from './api.js';
 const MAX = 3000;
 const state = { flows: [], ids: new Set(), status: 'connecting', gaps: 0, version: 0 };
 const listeners = new Set();
+const eventListeners = new Set();
 let started = false;
 
 const notify = () => {
@@ -38,6 +39,9 @@ export async function startLive() {
       state.gaps += missed ?? 1;
       notify();
     },
+    onEvent: (msg) => {
+      for (const fn of eventListeners) fn(msg);
+    },
     onStatus: (s) => {
       state.status = s;
       notify();
@@ -52,4 +56,10 @@ export function liveState() {
 export function subscribe(fn) {
   listeners.add(fn);
   return () => listeners.delete(fn);
+}
+
+/** Stream messages other than flows (hold-and-ask); see dashboard/stream.ts. */
+export function subscribeEvents(fn) {
+  eventListeners.add(fn);
+  return () => eventListeners.delete(fn);
 }

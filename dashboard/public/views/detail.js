@@ -2,7 +2,7 @@
 // rule that matched (why, citation, remediation) and, for WebSocket messages, the connection.
 import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
-import { getJSON } from '../api.js';
+import { getJSON, sendJSON } from '../api.js';
 import { categoryChip, chip, fmtDateTime, fmtTime, kindChips, safeLink, verdictChip } from '../format.js';
 import { Highlighted, needles } from '../highlight.js';
 
@@ -56,6 +56,20 @@ function WsMessages({ ws, current }) {
       <td>${kindChips(m.kinds)}</td><td class="path">${m.binary ? '(binary)' : (m.text ?? '')}</td></tr>`)}</tbody></table></div>`;
 }
 
+function BlockHost({ host }) {
+  const [state, setState] = useState(null);
+  if (!host) return null;
+  const block = () => {
+    setState('…');
+    sendJSON('POST', '/api/overrides', { kind: 'block', host }).then(
+      () => setState(`Blocked: new requests to ${host} are answered by leakwatch (enforce mode). Undo under Overrides.`),
+      (e) => setState(`Could not block: ${e.message}`),
+    );
+  };
+  return html`<span class="block-host"><button class="block-host-btn" onClick=${block} disabled=${state !== null && !state.startsWith('Could not')}>Block this host</button>
+    ${state ? html` <span class="muted">${state}</span>` : null}</span>`;
+}
+
 export function DetailView({ id }) {
   const [d, setD] = useState(null);
   const [error, setError] = useState(null);
@@ -75,6 +89,7 @@ export function DetailView({ id }) {
       <li>${fmtDateTime(f.time)}</li><li>client ${f.client}</li><li>status ${f.status ?? f.error ?? '—'}</li>
       ${f.durationMs !== null && f.durationMs !== undefined ? html`<li>${f.durationMs} ms</li>` : null}
       <li>${verdictChip(f.verdict)}</li>
+      <li><${BlockHost} host=${f.host} /></li>
     </ul>
     <p class="facts">${f.party ?? 'no rule matched'} ${categoryChip(f.category, f.firstParty)} ${kindChips(f.kinds)}</p>
     <${RuleBox} rule=${d.ruleInfo} id=${f.rule} />

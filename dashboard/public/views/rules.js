@@ -1,16 +1,33 @@
 // Rules: loaded packs, each rule's category, action and hit counts, and rejected rules.
 import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
-import { getJSON } from '../api.js';
+import { getJSON, sendJSON } from '../api.js';
 import { chip, safeLink } from '../format.js';
+
+const ACTIONS = ['log', 'block', 'neutralize', 'strip', 'hold'];
 
 export function RulesView() {
   const [view, setView] = useState(null);
   const [error, setError] = useState(null);
   const [q, setQ] = useState('');
+  const [overrides, setOverrides] = useState([]);
+  const load = () =>
+    Promise.all([getJSON('/api/rules'), getJSON('/api/overrides').catch(() => ({ overrides: [] }))]).then(([v, o]) => {
+      setView(v);
+      setOverrides(o.overrides);
+    }, (e) => setError(e.message));
   useEffect(() => {
-    getJSON('/api/rules').then(setView, (e) => setError(e.message));
+    load();
   }, []);
+  // Choosing the pack's own action removes the dashboard override; anything else sets one.
+  const setAction = (rule, action) => {
+    const mine = overrides.find((o) => o.kind === 'rule-action' && o.ruleId === rule.id && o.removable);
+    const pack = rule.packAction ?? rule.action;
+    const p = action === pack && mine
+      ? sendJSON('DELETE', `/api/overrides/${encodeURIComponent(mine.id)}`)
+      : sendJSON('POST', '/api/overrides', { kind: 'rule-action', ruleId: rule.id, action });
+    p.then(load, (e) => setError(e.message));
+  };
   if (error) return html`<p class="error">${error}</p>`;
   if (!view) return html`<p class="muted">Loading…</p>`;
   const needle = q.toLowerCase();
@@ -34,7 +51,9 @@ export function RulesView() {
           <p><b>Why: </b>${r.why}</p><p><b>Source: </b>${safeLink(r.cite)}</p><p><b>What to do: </b>${r.remediation}</p>
         </details></td>
         <td class="party" title=${r.party}>${r.party}</td>
-        <td>${chip(r.category, `cat cat-${r.category}`)}</td><td>${chip(r.action, 'action')}</td>
+        <td>${chip(r.category, `cat cat-${r.category}`)}</td><td class="action-cell"><select class="action-select" aria-label=${`action for ${r.id}`} value=${r.action} onChange=${(e) => setAction(r, e.currentTarget.value)}>
+          ${ACTIONS.map((a) => html`<option value=${a} selected=${a === r.action}>${a}</option>`)}</select>
+          ${r.packAction ? html`<small class="muted" title=${`the pack says ${r.packAction}`}> (pack: ${r.packAction})</small>` : null}</td>
         <td>${chip(r.severity, `sev sev-${r.severity}`)}</td>${allTime ? html`<td class="num">${r.hits ?? 0}</td>` : null}<td class="num">${r.hitsSinceStart}</td></tr>`)}</tbody>
     </table></div>
   </section>`;
