@@ -50,6 +50,19 @@ export interface EnforcementApi {
   removeOverride(id: string): 'removed' | 'unknown' | 'fixed';
 }
 
+/** For a dashboard started without enforcement (tests, embedders): nothing held, nothing to override. */
+export const NO_ENFORCEMENT: EnforcementApi = {
+  listHolds: () => [],
+  holdTimeoutMs: () => 0,
+  decideHold: () => [],
+  subscribeHolds: () => () => undefined,
+  listOverrides: () => [],
+  addOverride: () => {
+    throw new Error('enforcement is not running in this process');
+  },
+  removeOverride: () => 'unknown',
+};
+
 const str = (body: Record<string, unknown>, name: string, max = 256): string => {
   const v = body[name];
   if (typeof v !== 'string' || v.trim() === '') throw new BadRequest(`${name}: required (a string)`);

@@ -12,7 +12,7 @@ import { apiRouter } from './api.js';
 import { hostGuard, requireToken, securityHeaders, tokenLink, unsafeMethodGuard } from './auth.js';
 import { StreamHub } from './hub.js';
 import { renderMetrics } from './metrics.js';
-import { enforcementRouter } from './enforcement.js';
+import { enforcementRouter, NO_ENFORCEMENT } from './enforcement.js';
 import { BadRequest } from './params.js';
 import { setupRouter } from './setup.js';
 import { contentSecurityPolicy, staticSite } from './static.js';
@@ -54,9 +54,9 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     limits: opts.stream ?? {},
   });
   const guard = requireToken(policyRef);
-  const enforcement = opts.enforcement;
-  if (enforcement) app.use('/api', guard, enforcementRouter(enforcement));
-  const unsubscribeHolds = enforcement?.subscribeHolds((e) => stream.broadcast(e));
+  const enforcement = opts.enforcement ?? NO_ENFORCEMENT;
+  app.use('/api', guard, enforcementRouter(enforcement));
+  const unsubscribeHolds = enforcement.subscribeHolds((e) => stream.broadcast(e));
   app.use('/api', guard, apiRouter({ data: opts.data, hub, rules: opts.rules, health: opts.health, streamStats: stream.stats }));
   app.get('/metrics', guard, (_req, res) => {
     const body = renderMetrics({ counters: hub.counters, recorder: opts.data.recorderStats(), health: opts.health(), stream: stream.stats() });
@@ -89,7 +89,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
     port: boundPort,
     hub,
     async close() {
-      unsubscribeHolds?.();
+      unsubscribeHolds();
       stream.close();
       hub.close();
       server.closeAllConnections();

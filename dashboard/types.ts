@@ -64,7 +64,7 @@ export interface DashboardOptions {
   rules: () => RulesView;
   health: () => HealthView;
   log: Logger;
-  /** Hold-and-ask and overrides (issue 6); without it those routes do not exist. */
+  /** Hold-and-ask and overrides (issue 6); without it nothing is held and overrides are refused. */
   enforcement?: import('./enforcement.js').EnforcementApi;
   /** Stream tuning (tests lower these). */
   stream?: Partial<import('./hub.js').HubOptions & import('./stream.js').StreamLimits>;

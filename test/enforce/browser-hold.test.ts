@@ -147,7 +147,7 @@ describe('overrides UI in Chromium', () => {
     expect(rows.some((t) => t.includes('allow test.hold.ask to hold.test'))).toBe(true);
     const before = (await overrides()).length;
     await page.click('tr[data-override]:has-text("block free.test/private") button.remove');
-    await page.waitForFunction(() => ![...document.querySelectorAll('tr[data-override]')].some((t) => t.textContent?.includes('block free.test/private')));
+    await page.waitForFunction(() => !Array.from(document.querySelectorAll('tr[data-override]'), (t) => t.textContent ?? '').some((t) => t.includes('block free.test/private')));
     expect((await overrides()).length).toBe(before - 1);
     expect((await httpViaProxy(port, 'http://free.test/private/x')).status).toBe(200);
     expect(dialogs).toEqual([]);
