@@ -165,7 +165,8 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
   const ruleset = loadRuleset({ builtin: config.builtinRules, extra: config.rules });
   checkActionRules(config.actions, new Set(ruleset.rules.map((r) => r.id)));
   const known = knownValuesFromFlags(config.identity, config.identities);
-  const auditContext: AuditContext = { ruleset, firstParty: firstPartySet(config.firstParty), known, mode: config.mode };
+  // actionOf: rule actions with --action and dashboard overrides applied (enforcement is created below).
+  const auditContext: AuditContext = { ruleset, firstParty: firstPartySet(config.firstParty), known, mode: config.mode, actionOf: (rule) => enforcement.actionOf(rule) };
 
   const dataDir = openDataDir(config.dataDir);
   checkWritable(dataDir);
