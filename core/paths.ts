@@ -29,7 +29,14 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 export function ensureDataDir(dir: string): string {
   const abs = resolve(dir);
   if (!existsSync(abs)) {
-    mkdirSync(abs, { recursive: true, mode: 0o700 });
+    // Level by level, not mkdirSync({ recursive: true }): on /proc (mkdir says ENOENT although the
+    // parent exists) Node's recursive mkdir loops forever, and `leakwatch start` hung.
+    const missing: string[] = [];
+    for (let d = abs; !existsSync(d); d = dirname(d)) {
+      missing.unshift(d);
+      if (dirname(d) === d) break;
+    }
+    for (const d of missing) mkdirSync(d, { mode: 0o700 });
     chmodSync(abs, 0o700);
   }
   return abs;
