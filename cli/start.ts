@@ -15,7 +15,7 @@ import { ensureDataDir } from '../core/paths.js';
 import { createPipeline } from '../core/pipeline.js';
 import { loadOrCreateDashboardToken, rulesViewFromRuleset, startDashboard, storeDataSource, createStreamStage } from '../dashboard/index.js';
 import { parseAllowClients } from '../proxy/cidr.js';
-import { createRecentAnswers } from '../proxy/dns/recent-answers.js';
+import { createRecentAnswers, type RecentAnswers } from '../proxy/dns/recent-answers.js';
 import { ruleCoverage, startDnsServer, type CoversName } from '../proxy/dns/server.js';
 import { startStunSensor } from '../proxy/stun/sensor.js';
 import { startTransparentListener } from '../proxy/transparent.js';
@@ -125,7 +125,23 @@ async function startInterception(
     if (ruleset !== coverage.ruleset) coverage = { ruleset, covers: ruleCoverage(ruleset, config.mode, live.actionOf) };
     return coverage.covers(name);
   };
-  const recentAnswers = createRecentAnswers();
+  // Shared with the STUN sensor, which reads "the name this client resolved last" as the server a
+  // binding request was meant for: only STUN/TURN names count (a later vector.im lookup must not win).
+  const answers = createRecentAnswers();
+  const stunRuleIds = new WeakMap<AuditContext['ruleset'], ReadonlySet<string>>();
+  const isStunRule = (id: string | null): boolean => {
+    const rs = live.ruleset();
+    let ids = stunRuleIds.get(rs);
+    if (!ids) stunRuleIds.set(rs, (ids = new Set(rs.rules.filter((r) => r.category === 'stun-turn').map((r) => r.id))));
+    return id !== null && ids.has(id);
+  };
+  const recentAnswers: RecentAnswers = {
+    record: (client, a) => void (isStunRule(a.ruleId) && answers.record(client, a)),
+    latest: (client, o) => answers.latest(client, o),
+    get size() {
+      return answers.size;
+    },
+  };
   if (config.dns) {
     const d = config.dns;
     if (config.transparentHttpsPort === null) {

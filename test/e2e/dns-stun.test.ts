@@ -119,6 +119,8 @@ describe.skipIf(!existsSync('/usr/bin/dig') || !existsSync('/usr/bin/curl'))('DN
     expect(lookup).toMatchObject({ rule: 'matrix.voip.default-stun', category: 'stun-turn' });
     expect((await dash.flow(lookup.id)).flow.leaks).toEqual([]); // the resolver, not Google, saw the lookup
 
+    // a later lookup of another ruled name must not change which server the binding was meant for
+    await dig(l.dns!, 'vector.im', 'A');
     const reply = await stunRequest(l.stun[1]!);
     expect(reply).not.toBeNull();
     const parsed = parseStun(reply!);
