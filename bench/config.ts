@@ -27,7 +27,7 @@ export interface BenchConfig {
 
 const USAGE = `usage: npm run bench -- [--quick | --smoke] [--rounds N] [--window S] [--warmup S]
   [--targets direct,leakwatch,mitmdump[,hmp]] [--with-hmp] [--cpu-prof] [--out FILE]
-  --quick     < 1 min: 1 round, 1 s windows, RSS 3k->8k requests, store 30k findings
+  --quick     < 1 min: 1 round, 0.8 s windows, RSS 2k->5k requests, store 20k findings
   --smoke     ~25 s: what CI runs to keep the bench working (never judges speed)
   --with-hmp  also measure bare http-mitm-proxy (keepAlive), the library leakwatch builds on
   --cpu-prof  write leakwatch CPU profiles to bench/results/prof/ (open in Chrome DevTools)`;
@@ -51,7 +51,7 @@ export function parseConfig(argv: readonly string[]): BenchConfig {
   const mode = values.smoke ? 'smoke' : values.quick ? 'quick' : 'full';
   const base = {
     full: { rounds: 5, warmupMs: 2000, windowMs: 6000, newHostSeq: 10, rssFirst: 10_000, rssTotal: 200_000, storeFindings: 1_000_000 },
-    quick: { rounds: 1, warmupMs: 300, windowMs: 1000, newHostSeq: 5, rssFirst: 3_000, rssTotal: 8_000, storeFindings: 30_000 },
+    quick: { rounds: 1, warmupMs: 250, windowMs: 800, newHostSeq: 5, rssFirst: 2_000, rssTotal: 5_000, storeFindings: 20_000 },
     smoke: { rounds: 1, warmupMs: 200, windowMs: 500, newHostSeq: 3, rssFirst: 1_000, rssTotal: 3_000, storeFindings: 6_000 },
   }[mode];
   const num = (v: string | undefined, fallback: number, scale = 1): number => {
