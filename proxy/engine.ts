@@ -14,6 +14,7 @@ import { allowAll, type RequestGate } from '../core/gate.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './client-limits.js';
 import type { EngineContext } from './engine-context.js';
+import { guardAgent } from './agent-guard.js';
 import { harden } from './harden.js';
 import { createLoopGuard } from './loop-guard.js';
 import { newLibraryProxy, registerCaStandIn } from './patches.js';
@@ -91,6 +92,8 @@ export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyE
     sockets: new Set(),
     active: 0,
   };
+  guardAgent(upstream.httpAgent, ec.loopGuard);
+  guardAgent(upstream.httpsAgent, ec.loopGuard);
   const ws = createWsRelay(ec as EngineContext);
   // The library never reports a listen error (EADDRINUSE...) to its callback (its ws server eats
   // the 'error' event): the promise hung and `leakwatch start` sat half-started with the dashboard
