@@ -69,7 +69,9 @@ describe('recorder', () => {
 
   it('degraded disk: failures counted, stage keeps accepting, recording resumes', async () => {
     t = tempStore();
-    const r = recorder(t.store, { flushMs: 20 });
+    // max_page_count is per connection: this test fills the disk of the connection it holds, so
+    // the write loop runs on it (the worker path meets a real full disk in e2e/degraded-disk).
+    const r = recorder(t.store, { flushMs: 20, thread: 'inline' });
     r.stage.run(item(exchange(1)));
     r.flush();
     const pages = t.store.db.pragma('page_count', { simple: true }) as number;

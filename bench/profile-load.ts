@@ -1,0 +1,60 @@
+/**
+ * One load shape against one target, for profiling (not part of `npm run bench`):
+ *   node dist/bench/profile-load.js [--target leakwatch|hmp] [--body small|big] [--c 50] [--seconds 8] [--prof]
+ * With --prof the proxy runs under `node --cpu-prof` and the profile lands in bench/results/prof/
+ * when it stops; summarise it with `node dist/bench/profile-top.js FILE`. Prints req/s and the
+ * proxy's CPU µs per request (from /proc, like the bench), so a change can be checked in seconds.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { makeOriginPki } from './certs.js';
+import { resultsDir } from './config.js';
+import { runLoad } from './loadgen.js';
+import { installCleanup, startChild, stopAll } from './proc.js';
+import { leakwatchTarget } from './target-leakwatch.js';
+import { benchDir, hmp } from './targets.js';
+
+const BEACON = '?uid=alice@example.com&did=a1b2c3d4e5f60718&ev=page_view';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      target: { type: 'string', default: 'leakwatch' }, body: { type: 'string', default: 'small' },
+      c: { type: 'string', default: '50' }, seconds: { type: 'string', default: '8' }, prof: { type: 'boolean' },
+      requests: { type: 'string' },
+    },
+  });
+  installCleanup();
+  const tmp = mkdtempSync(join(tmpdir(), 'leakwatch-prof-'));
+  try {
+    const pki = makeOriginPki(tmp);
+    const origin = startChild(process.execPath, [join(benchDir, 'origin.js'), pki.certFile, pki.keyFile]);
+    const originPort = Number((await origin.waitLine(/^\{"port":(\d+)/, 15_000))[1]);
+    const profDir = join(resultsDir, 'prof');
+    if (values.prof) mkdirSync(profDir, { recursive: true });
+    const flags = values.prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+    const spec = values.target === 'hmp' ? hmp : leakwatchTarget(flags);
+    const run = await spec.start({ tmp, pki, originPort, hosts: ['h1.bench.test'] });
+    const url = `https://h1.bench.test:${originPort}/${values.body}${BEACON}`;
+    const c = Number(values.c);
+    const res = await runLoad({
+      url, proxy: run.proxy, ca: run.ca, c, warmupMs: 1000, durationMs: Number(values.seconds) * 1000, pid: run.pid,
+      ...(values.requests ? { requests: Number(values.requests), durationMs: 0, warmupMs: 0 } : {}),
+    });
+    process.stdout.write(`${values.target} ${values.body} c${c}: ${res.rps} req/s p50 ${res.p50} p99 ${res.p99} ms, ` +
+      `cpu ${res.proxyCpuUsPerReq} µs/req, rss ${res.rssMb} MB, errors ${res.errors}\n`);
+    const extra = await run.extra?.();
+    if (extra) process.stdout.write(JSON.stringify(extra) + '\n');
+    await run.stop();
+  } finally {
+    await stopAll();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`profile-load failed: ${String(err)}\n`);
+  void stopAll().finally(() => process.exit(1));
+});

@@ -1,0 +1,108 @@
+/**
+ * The recorder's worker thread: its own SQLite connection to the store file and the same write
+ * loop the inline recorder runs (batches, one transaction each, retry with backoff, poisoned rows
+ * dropped alone). The main thread posts batches of audited exchanges; this side reports its
+ * counters back after every change, so the proxy's stats() and /api/health stay current.
+ *
+ * Messages in:  {t:'items', items} · {t:'flush', seq} (write everything, then signal `seq` through
+ * the shared Int32Array, which the main thread may be blocked on) · {t:'close'}.
+ * Messages out: {t:'stats', ...} · {t:'log', level, obj, msg} · {t:'closed'}.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { Logger } from '../core/log.js';
+import type { PipelineItem } from '../core/pipeline.js';
+import { openStore } from './db.js';
+import { createInlineRecorder, type RecorderOptions } from './recorder-inline.js';
+import type { RecordItem } from './write.js';
+
+export interface WorkerInit {
+  readonly file: string;
+  readonly opts: Omit<RecorderOptions, 'log' | 'thread' | 'redactKey'> & { readonly redactKey: Uint8Array };
+  /** [0] = the last flush seq done. */
+  readonly ctrl: SharedArrayBuffer;
+  readonly port: MessagePort;
+}
+
+export type ToWorker =
+  | { readonly t: 'items'; readonly items: RecordItem[] }
+  | { readonly t: 'flush'; readonly seq: number }
+  | { readonly t: 'close' };
+
+export interface WorkerStats {
+  readonly t: 'stats';
+  /** Items received from the main thread so far (in-flight = posted - received). */
+  readonly received: number;
+  readonly queued: number;
+  readonly written: number;
+  readonly dropped: number;
+  readonly failures: number;
+  readonly lastError: string | null;
+}
+
+export type FromWorker =
+  | WorkerStats
+  | { readonly t: 'log'; readonly level: 'error' | 'warn' | 'info'; readonly obj: object; readonly msg: string }
+  | { readonly t: 'closed' }
+  | { readonly t: 'fatal'; readonly error: string };
+
+/** Structured clone turns a Buffer into a plain Uint8Array: make body bytes Buffers again. */
+function asBuffer(b: { bytes: Uint8Array } | undefined): void {
+  if (b && !Buffer.isBuffer(b.bytes)) b.bytes = Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength);
+}
+
+function run(init: WorkerInit): void {
+  const port = init.port;
+  const ctrl = new Int32Array(init.ctrl);
+  const post = (m: FromWorker): void => port.postMessage(m);
+  const emit = (level: 'error' | 'warn' | 'info') => (obj: object, msg: string) => post({ t: 'log', level, obj, msg });
+  const log = { error: emit('error'), warn: emit('warn'), info: emit('info'), debug: () => undefined } as unknown as Logger;
+  let store: ReturnType<typeof openStore>;
+  try {
+    store = openStore(init.file);
+  } catch (err: unknown) {
+    post({ t: 'fatal', error: err instanceof Error ? err.message : String(err) });
+    return;
+  }
+  const rec = createInlineRecorder(store, { ...init.opts, redactKey: Buffer.from(init.opts.redactKey), log, thread: 'inline' });
+  let received = 0;
+  let last = '';
+  const report = (): void => {
+    const s = rec.stats();
+    const key = `${received}/${s.queued}/${s.written}/${s.dropped}/${s.failures}/${s.lastError}`;
+    if (key === last) return;
+    last = key;
+    post({ t: 'stats', received, ...s });
+  };
+  // Retries run on the inline recorder's own timers: report what they change.
+  const ticker = setInterval(report, 50);
+  port.on('message', (m: ToWorker) => {
+    if (m.t === 'items') {
+      for (const it of m.items) {
+        const ex = it.exchange as unknown as { request: { body: { bytes: Uint8Array } }; response?: { body: { bytes: Uint8Array } }; websocket?: { data: { bytes: Uint8Array } } };
+        asBuffer(ex.request.body);
+        asBuffer(ex.response?.body);
+        asBuffer(ex.websocket?.data);
+        rec.stage.run(it as PipelineItem);
+      }
+      received += m.items.length;
+      // The main thread already waited out the batch window: write now.
+      rec.flush();
+      report();
+    } else if (m.t === 'flush') {
+      rec.flush();
+      report();
+      Atomics.store(ctrl, 0, m.seq);
+      Atomics.notify(ctrl, 0);
+    } else if (m.t === 'close') {
+      clearInterval(ticker);
+      void rec.close().then(() => {
+        report();
+        store.close();
+        post({ t: 'closed' });
+        port.close();
+      });
+    }
+  });
+}
+
+if (parentPort) run(workerData as WorkerInit);
