@@ -55,10 +55,14 @@ export function createInterner(db: Database.Database): Interner {
   const interner: Interner = {
     id(t, name) {
       if (name === null || name === undefined || name === '') return 0;
-      const known = lookup(t, name);
-      if (known !== undefined) return known;
-      statements(t).ins.run(name);
-      return lookup(t, name)!;
+      const hit = cache(t).get(name);
+      if (hit !== undefined) return hit;
+      // INSERT first: a new string costs one statement; an existing one an extra SELECT.
+      const r = statements(t).ins.run(name);
+      if (r.changes !== 1) return lookup(t, name)!;
+      const id = Number(r.lastInsertRowid);
+      cache(t).set(name, id);
+      return id;
     },
     lookup,
     name(t, id) {

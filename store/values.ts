@@ -22,8 +22,9 @@ export function createValueInterner(db: Database.Database): ValueInterner {
       const hit = cache.get(raw);
       if (hit !== undefined) return hit;
       const { hash, shown, redacted } = describe();
-      ins.run(hash, shown, redacted ? 1 : 0);
-      const id = sel.get(hash) as number;
+      // A new value costs one statement (its rowid); only a value another writer added needs the SELECT.
+      const r = ins.run(hash, shown, redacted ? 1 : 0);
+      const id = r.changes === 1 ? Number(r.lastInsertRowid) : (sel.get(hash) as number);
       if (cache.size >= CACHE_CAP) cache = new Map();
       cache.set(raw, id);
       return id;

@@ -7,6 +7,7 @@ import type { Audit } from '../core/audit.js';
 import type { BodyCapture, Exchange } from '../core/exchange.js';
 import { bodyKey, pack, packDetails, PART_REQUEST, PART_RESPONSE, PART_WEBSOCKET, type Details } from './blobs.js';
 import type { Store } from './db.js';
+import { rowBuffer } from './multi-insert.js';
 import { createScrubber, keyedHash, maskValue } from './redact.js';
 import { createValueInterner } from './values.js';
 
@@ -39,11 +40,13 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
   const { db, intern } = store;
   const values = createValueInterner(db);
   const cap = opts.bodyCap ?? 256 * 1024;
-  const insExchange = db.prepare(`INSERT INTO exchanges (id, time, duration, session_id, type_id, client_id,
+  // Rows of a batch go out in multi-row INSERTs (multi-insert.ts): a statement call per row was
+  // most of the writer's time.
+  const exchangeRows = rowBuffer(db, `INSERT INTO exchanges (id, time, duration, session_id, type_id, client_id,
     method, scheme, host_id, port, path, url, status, error_id, rule_id, party_id, category_id, severity_id,
-    verdict_id, first_party, finding_count) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`);
-  const insFinding = db.prepare('INSERT INTO findings (exchange_id, kind_id, value_id, where_id, method_id) VALUES (?,?,?,?,?)');
-  const insDetails = db.prepare('INSERT INTO details (exchange_id, data) VALUES (?, ?)');
+    verdict_id, first_party, finding_count)`, 21);
+  const findingRows = rowBuffer(db, 'INSERT INTO findings (exchange_id, kind_id, value_id, where_id, method_id)', 5, 64);
+  const detailRows = rowBuffer(db, 'INSERT INTO details (exchange_id, data)', 2);
   const insBody = db.prepare('INSERT INTO bodies (key, enc, size, truncated, data) VALUES (?,?,?,?,?)');
   const upSummary = db.prepare(`INSERT INTO summary (session_id, party_id, category_id, kind_id, count, first_seen, last_seen)
     VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET count = count + excluded.count,
@@ -68,7 +71,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
     const url = scrub(req.url);
     const partyId = intern.id('parties', c?.party);
     const categoryId = intern.id('categories', c?.category);
-    insExchange.run(ex.id, ex.startedAt, Math.max(0, ex.endedAt - ex.startedAt), opts.sessionId,
+    exchangeRows.add(ex.id, ex.startedAt, Math.max(0, ex.endedAt - ex.startedAt), opts.sessionId,
       intern.id('types', ex.kind), intern.id('clients', ex.client.address), req.method, req.scheme,
       intern.id('hosts', req.host), req.port, path,
       url === rebuildUrl(req.scheme, req.host, req.port, path) ? null : url,
@@ -82,7 +85,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
         redacted: opts.redact,
       }));
       const kindId = intern.id('kinds', f.kind);
-      insFinding.run(ex.id, kindId, valueId, intern.id('wheres', scrub(f.where)), intern.id('fmethods', f.method));
+      findingRows.add(ex.id, kindId, valueId, intern.id('wheres', scrub(f.where)), intern.id('fmethods', f.method));
       const key = `${partyId},${categoryId},${kindId}`;
       const s = summary.get(key);
       if (s) { s[3]! += 1; s[4] = Math.min(s[4]!, ex.startedAt); s[5] = Math.max(s[5]!, ex.startedAt); }
@@ -104,7 +107,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
       ...(ex.applied ? { ap: ex.applied } : {}),
       ...(ex.meta ? { m: ex.meta } : {}),
     };
-    insDetails.run(ex.id, packDetails(scrub(JSON.stringify(details))));
+    detailRows.add(ex.id, packDetails(scrub(JSON.stringify(details))));
     // Bodies are the most personal part: never with --redact, and by default only when they leaked.
     const keep = !opts.redact && (opts.storeBodies === 'all' || (opts.storeBodies === 'leaks' && findings.length > 0));
     if (keep) {
@@ -118,6 +121,9 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
     const summary = new Map<string, number[]>();
     const timeline = new Map<string, number[]>();
     for (const item of items) writeOne(item, summary, timeline);
+    exchangeRows.flush();
+    findingRows.flush();
+    detailRows.flush();
     for (const s of summary.values()) upSummary.run(opts.sessionId, ...s);
     for (const t of timeline.values()) upTimeline.run(t[0], opts.sessionId, t[1], t[2], t[3]);
   });
@@ -135,6 +141,9 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
       writeBatch(items);
     } catch (err: unknown) {
       // Ids cached during the rolled-back transaction may not exist: forget them all.
+      exchangeRows.clear();
+      findingRows.clear();
+      detailRows.clear();
       intern.reset();
       values.reset();
       throw err;
