@@ -174,8 +174,10 @@ export type PlannedDecision = GateDecision | { readonly type: 'hold'; readonly e
 
 export function planDecision(head: RequestHead, e: Enforcement, ctx: Pick<DecideContext, 'mode' | 'known'>): PlannedDecision {
   if (e.action === 'log') {
-    // A saved "allow" is still a decision worth recording; plain log rules change nothing.
-    return e.source === 'decision' ? { type: 'forward', applied: applied('allow', e.ruleId, e.detail) } : { type: 'forward' };
+    // A saved "allow" or an allowed client is a decision worth recording (and keeps the audit from
+    // reporting the rule's own action as done); plain log rules change nothing.
+    const decided = e.source === 'decision' || (e.source === 'client' && e.ruleId !== null);
+    return decided ? { type: 'forward', applied: applied('allow', e.ruleId, e.detail) } : { type: 'forward' };
   }
   if (ctx.mode === 'observe') return { type: 'forward', applied: applied(`would-${e.action}`, e.ruleId, e.detail) };
   const ruleId = e.ruleId ?? 'unknown';

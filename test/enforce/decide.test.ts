@@ -98,7 +98,11 @@ describe('decide: the overlay', () => {
 
   it('an allowed client is never touched', () => {
     const o = overlay({ allowedClients: new Set(['10.0.0.7']) });
-    expect(plan(head('POST', 'https://posthog.element.io/e/', [], '::ffff:10.0.0.7'), ctx({ overlay: o }))).toEqual({ type: 'forward' });
+    expect(plan(head('POST', 'https://posthog.element.io/e/', [], '::ffff:10.0.0.7'), ctx({ overlay: o }))).toEqual({
+      type: 'forward',
+      applied: { verdict: 'allow', ruleId: 'element.analytics.posthog', detail: 'client 10.0.0.7 is allowed' },
+    });
+    expect(plan(head('GET', 'https://example.net/', [], '10.0.0.7'), ctx({ overlay: o }))).toEqual({ type: 'forward' });
     expect(plan(head('POST', 'https://posthog.element.io/e/', [], '10.0.0.8'), ctx({ overlay: o })).type).toBe('respond');
   });
 

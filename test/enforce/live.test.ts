@@ -205,6 +205,7 @@ describe('overrides through the API apply live and are removable', () => {
     // Allowed client: 127.0.0.1 is exempt.
     const ac = await lw.api('POST', '/api/overrides', { kind: 'allow-client', client: '127.0.0.1' });
     expect((await curl(['http://tracker.test/collect?uid=11'])).status).toBe(200);
+    expect(await lw.flow('tracker.test', '/collect?uid=11')).toMatchObject({ verdict: 'allow', rule: 'test.tracker.collect' });
     await lw.api('DELETE', `/api/overrides/${(ac.json as { override: { id: string } }).override.id}`);
     expect((await curl(['http://tracker.test/collect?uid=12'])).status).toBe(204);
   });
