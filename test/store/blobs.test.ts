@@ -15,10 +15,14 @@ describe('blobs', () => {
   });
 
   it('details: one encoding byte, then JSON (deflated when it helps)', () => {
-    const d = { l: 'proxy', hv: '1.1', qh: Array.from({ length: 20 }, (_, i) => [`X-H${i}`, 'value value value'] as [string, string]) };
+    const d = { l: 'proxy', hv: '1.1', qh: Array.from({ length: 40 }, (_, i) => [`X-H${i}`, 'value value value'] as [string, string]) };
     const packed = packDetails(JSON.stringify(d));
     expect(packed[0]).toBe(ENC_DEFLATE);
     expect(unpackDetails(packed)).toEqual(d);
+    // Under 1 KB a zlib call costs more than the bytes it saves: stored as plain JSON.
+    const small = { l: 'proxy', hv: '1.1', qh: Array.from({ length: 10 }, (_, i) => [`X-H${i}`, 'value value value'] as [string, string]) };
+    expect(packDetails(JSON.stringify(small))[0]).toBe(ENC_NONE);
+    expect(unpackDetails(packDetails(JSON.stringify(small)))).toEqual(small);
     expect(unpackDetails(packDetails('{"l":"x"}'))).toEqual({ l: 'x' });
     expect(unpackDetails(undefined)).toBeNull();
   });
