@@ -38,6 +38,8 @@ export interface ExchangeJsonInput {
   readonly url: string;
   readonly status?: number | null;
   readonly audit: Audit | undefined;
+  /** The rule when no pack rule classified the exchange but enforcement named one (`block:HOST/PATH`). */
+  readonly rule?: string | null;
 }
 
 const leakJson = (f: Finding): LeakJson => ({ kind: f.kind, value: f.value, where: f.where, method: f.method });
@@ -54,7 +56,7 @@ export function toExchangeJson(input: ExchangeJsonInput): ExchangeJson {
   if (input.status !== undefined) out['status'] = input.status;
   out['category'] = c?.category ?? null;
   out['party'] = c?.party ?? null;
-  out['rule'] = c?.ruleId ?? null;
+  out['rule'] = c?.ruleId ?? input.rule ?? null;
   out['severity'] = input.audit?.severity ?? 'none';
   out['verdict'] = input.audit?.verdict ?? 'allow';
   out['leaks'] = (input.audit?.findings ?? []).map(leakJson);

@@ -177,6 +177,26 @@ describe('enforce mode, live', () => {
   });
 });
 
+describe('exports', () => {
+  it('jsonl and csv carry each enforcement as the verdict, with the rule that caused it', async () => {
+    const { exportCommand } = await import('../../cli/export.js');
+    const { PassThrough } = await import('node:stream');
+    const run1 = async (format: string): Promise<string> => {
+      const out = new PassThrough();
+      const chunks: Buffer[] = [];
+      out.on('data', (c: Buffer) => chunks.push(c));
+      await exportCommand({ dataDir: lw.running.config.dataDir, format, out } as never);
+      return Buffer.concat(chunks).toString('utf8');
+    };
+    const rows = (await run1('jsonl')).trim().split('\n').map((l) => JSON.parse(l) as { verdict: string; rule: string | null });
+    const pairs = new Set(rows.map((r) => `${r.verdict} ${r.rule}`));
+    for (const p of ['block test.tracker.collect', 'block block:blocked.test/secret', 'neutralize test.lookup.neutral', 'strip test.api.profile', 'hold test.hold.ask', 'strip test.ws.chat']) {
+      expect(pairs, p).toContain(p);
+    }
+    expect(await run1('csv')).toMatch(/,block:blocked\.test\/secret,[^,]*,block/);
+  });
+});
+
 describe('overrides through the API apply live and are removable', () => {
   it('block a host, list, remove; change a rule action; allow a client', async () => {
     expect((await curl(['http://free.test/a'])).status).toBe(200);
