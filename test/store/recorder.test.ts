@@ -13,6 +13,7 @@ describe('recorder', () => {
   it('only enqueues on the caller turn; a batch lands within the flush window', async () => {
     t = tempStore();
     const r = recorder(t.store, { flushMs: 50 });
+    r.flush(); // waits for the writer thread to be up: what follows times the flush window, not its start-up
     for (let i = 1; i <= 10; i++) r.stage.run(item(exchange(i), audit([finding('email', 'a@b.org')])));
     expect(count(t, 'exchanges')).toBe(0);
     expect(r.stats().queued).toBe(10);
