@@ -316,7 +316,8 @@ describe('slow and idle clients', () => {
     );
     const t0 = Date.now();
     await lw.stillServes();
-    expect(Date.now() - t0).toBeLessThan(2000);
+    // Generous for a loaded 2-CPU test machine; on an idle one this is ~100 ms.
+    expect(Date.now() - t0).toBeLessThan(5000);
     const open = (): number => sockets.filter((s) => !s.destroyed && s.readyState === 'open').length;
     await until(() => open() <= 400, 5000, 'idle connections to be bounded');
     const fds = await import('node:fs').then((fs) => fs.readdirSync(`/proc/${lw.pid}/fd`).length);
