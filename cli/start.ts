@@ -6,6 +6,7 @@
  *   proxy -> pipeline [audit -> record -> stream] ; store <- dashboard API
  */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { loadOrCreateCa } from '../certs/ca.js';
 import { createLeafIssuer } from '../certs/leaf.js';
 import { ConfigError } from '../core/errors.js';
@@ -72,6 +73,18 @@ function checkWritable(dir: string): void {
   }
   // A regular file passes the access check and failed later with a raw ENOTDIR from the CA code.
   if (!statSync(dir).isDirectory()) throw new ConfigError(`--data-dir ${dir}: not a directory`);
+}
+
+/** Binds and releases host:port (nothing for port 0), so a busy port fails before anything is created. */
+async function probeListen(what: string, host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  }).catch((err: unknown) => {
+    throw listenError(what, host, port, err);
+  });
 }
 
 /** ensureDataDir, with its errors (a parent that is a file, EROFS, EACCES) named as the flag's. */
@@ -184,6 +197,10 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
   // actionOf: rule actions with --action and dashboard overrides applied (enforcement is created below).
   const auditContext: AuditContext = { ruleset, firstParty: firstPartySet(config.firstParty), known, mode: config.mode, actionOf: (rule) => enforcement.actionOf(rule) };
 
+  // A busy proxy or dashboard port is found before the data dir, CA, token and database exist
+  // (the listeners below still report it if the port is taken in between).
+  await probeListen('--port', config.host, config.port);
+  await probeListen('--dashboard-port', config.dashboardHost, config.dashboardPort);
   const dataDir = openDataDir(config.dataDir);
   checkWritable(dataDir);
   const ca = await loadOrCreateCa(dataDir);
