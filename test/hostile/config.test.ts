@@ -199,6 +199,7 @@ describe('occupied ports', () => {
     expect(r.code).toBe(2);
     expect(r.ms).toBeLessThan(10_000);
     expect(await listening(dashPort)).toBe(false);
+    expect(existsSync(dir), 'data dir created although the port was busy').toBe(false);
     await busy.close();
   });
 
@@ -207,10 +208,12 @@ describe('occupied ports', () => {
     const proxy = await occupy();
     const proxyPort = proxy.port;
     await proxy.close();
-    const r = await runStart(['--dashboard-port', String(busy.port), '--port', String(proxyPort)], join(tempDir(), 'data'));
+    const dir = join(tempDir(), 'data');
+    const r = await runStart(['--dashboard-port', String(busy.port), '--port', String(proxyPort)], dir);
     expectOneClearLine(r, new RegExp(`--dashboard-port 127\\.0\\.0\\.1:${busy.port}: address already in use`));
     expect(r.code).toBe(2);
     expect(await listening(proxyPort)).toBe(false);
+    expect(existsSync(dir), 'data dir created although the port was busy').toBe(false);
     await busy.close();
   });
 });
