@@ -15,6 +15,14 @@ import type { LibCtx, LibProxy } from './lib-types.js';
 
 type Destination = ClientRequest | ServerResponse;
 
+/**
+ * The library runs every chunk and every end through async.forEach over (global ++ per-ctx)
+ * handler lists, even when both are empty (they always are: leakwatch registers no data/end
+ * handlers). Skipping that saves an array concat and a few closures per chunk.
+ */
+const none = (global: readonly unknown[] | undefined, perCtx: readonly unknown[] | undefined): boolean =>
+  global !== undefined && global.length === 0 && (perCtx === undefined || perCtx.length === 0);
+
 /** Writes, then calls `done` once the destination can take more (or is gone). */
 function writeThenWait(dest: Destination, chunk: Buffer, done: () => void, onWait?: () => void, onResume?: () => void): void {
   if (dest.destroyed) return done();
@@ -45,6 +53,10 @@ export class BackpressureRequestFilter extends Writable {
     const flow = flowOf(this.ctx);
     if (flow?.bodyOverride) return cb(); // body already read and rewritten before forwarding
     flow?.requestTee.push(chunk);
+    if (none(this.proxy.onRequestDataHandlers, this.ctx.onRequestDataHandlers)) {
+      const upstream = this.ctx.proxyToServerRequest;
+      return upstream ? writeThenWait(upstream, chunk, cb) : cb();
+    }
     this.proxy._onRequestData(this.ctx, chunk, (err, out) => {
       const upstream = this.ctx.proxyToServerRequest;
       if (err || !out || !upstream) return cb();
@@ -53,7 +65,7 @@ export class BackpressureRequestFilter extends Writable {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    this.proxy._onRequestEnd(this.ctx, () => {
+    const end = (): void => {
       const override = flowOf(this.ctx)?.bodyOverride;
       const upstream = this.ctx.proxyToServerRequest;
       if (upstream && !upstream.destroyed) {
@@ -61,7 +73,9 @@ export class BackpressureRequestFilter extends Writable {
         else upstream.end();
       }
       cb();
-    });
+    };
+    if (none(this.proxy.onRequestEndHandlers, this.ctx.onRequestEndHandlers)) return end();
+    this.proxy._onRequestEnd(this.ctx, end);
   }
 }
 
@@ -76,23 +90,22 @@ export class BackpressureResponseFilter extends Writable {
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     const flow = flowOf(this.ctx);
     flow?.responseTee.push(chunk);
+    const send = (out: Buffer): void =>
+      writeThenWait(this.ctx.proxyToClientResponse, out, cb, () => flow?.suspendUpstreamTimer(), () => flow?.resumeUpstreamTimer());
+    if (none(this.proxy.onResponseDataHandlers, this.ctx.onResponseDataHandlers)) return send(chunk);
     this.proxy._onResponseData(this.ctx, chunk, (err, out) => {
       if (err || !out) return cb();
-      writeThenWait(
-        this.ctx.proxyToClientResponse,
-        out,
-        cb,
-        () => flow?.suspendUpstreamTimer(),
-        () => flow?.resumeUpstreamTimer(),
-      );
+      send(out);
     });
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    this.proxy._onResponseEnd(this.ctx, () => {
+    const end = (): void => {
       const res = this.ctx.proxyToClientResponse;
       if (!res.destroyed) res.end();
       cb();
-    });
+    };
+    if (none(this.proxy.onResponseEndHandlers, this.ctx.onResponseEndHandlers)) return end();
+    this.proxy._onResponseEnd(this.ctx, end);
   }
 }

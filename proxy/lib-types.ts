@@ -28,6 +28,11 @@ export interface LibCtx {
   proxyToServerRequestOptions?: LibRequestOptions;
   proxyToServerRequest?: http.ClientRequest;
   serverToProxyResponse?: http.IncomingMessage;
+  /** Per-request data/end handler lists (empty unless a hook adds some; filters.ts skips them then). */
+  readonly onRequestDataHandlers?: readonly unknown[];
+  readonly onRequestEndHandlers?: readonly unknown[];
+  readonly onResponseDataHandlers?: readonly unknown[];
+  readonly onResponseEndHandlers?: readonly unknown[];
 }
 
 export interface LibWsOptions {
@@ -86,4 +91,8 @@ export interface LibProxy {
   _onRequestEnd: (ctx: LibCtx, cb: NodeCallback) => void;
   _onResponseData: (ctx: LibCtx, chunk: Buffer, cb: (err: Error | null, chunk?: Buffer) => void) => void;
   _onResponseEnd: (ctx: LibCtx, cb: NodeCallback) => void;
+  readonly onRequestDataHandlers: readonly unknown[];
+  readonly onRequestEndHandlers: readonly unknown[];
+  readonly onResponseDataHandlers: readonly unknown[];
+  readonly onResponseEndHandlers: readonly unknown[];
 }

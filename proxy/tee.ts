@@ -6,20 +6,26 @@
  */
 import { EMPTY_BODY, type BodyCapture } from '../core/exchange.js';
 
+const SHARE_FROM = 4096;
+
 export class BodyTee {
   #chunks: Buffer[] = [];
   #kept = 0;
   #size = 0;
+  #bytes: Buffer | null = null;
 
   constructor(readonly limit: number) {}
 
   push(chunk: Buffer): void {
     this.#size += chunk.length;
+    this.#bytes = null;
     const room = this.limit - this.#kept;
     if (room <= 0) return;
-    // Copy: the chunk's memory belongs to the stream and may be a slice of a larger pooled buffer.
-    const part = chunk.length <= room ? Buffer.from(chunk) : Buffer.from(chunk.subarray(0, room));
-    this.#chunks.push(part);
+    const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+    // Small chunks are copied: they may be slices of a much larger read buffer we should not pin.
+    // Large ones are kept by reference (the stream never reuses a chunk it emitted); capture()
+    // copies them once, into one buffer, instead of once here and again there.
+    this.#chunks.push(part.length < SHARE_FROM ? Buffer.from(part) : part);
     this.#kept += part.length;
   }
 
@@ -29,7 +35,11 @@ export class BodyTee {
 
   capture(): BodyCapture {
     if (this.#size === 0) return EMPTY_BODY;
-    const bytes = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#kept);
+    const only = this.#chunks.length === 1 ? this.#chunks[0]! : null;
+    // A lone shared chunk is copied too, so the capture never aliases the stream's memory.
+    const bytes = this.#bytes ?? (only && only.length < SHARE_FROM ? only : Buffer.concat(this.#chunks, this.#kept));
+    // Later calls (until more data comes) return the same bytes without concatenating again.
+    this.#bytes = bytes;
     return { bytes, size: this.#size, truncated: this.#size > this.#kept };
   }
 }
