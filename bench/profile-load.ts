@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     options: {
       target: { type: 'string', default: 'leakwatch' }, body: { type: 'string', default: 'small' },
       c: { type: 'string', default: '50' }, seconds: { type: 'string', default: '8' }, prof: { type: 'boolean' },
-      requests: { type: 'string' },
+      requests: { type: 'string' }, checkpoints: { type: 'string' },
     },
   });
   installCleanup();
@@ -39,6 +39,13 @@ async function main(): Promise<void> {
     const run = await spec.start({ tmp, pki, originPort, hosts: ['h1.bench.test'] });
     const url = `https://h1.bench.test:${originPort}/${values.body}${BEACON}`;
     const c = Number(values.c);
+    // --checkpoints 10000,50000,200000: RSS after each cumulative request count (the bench's memory phase).
+    let done = 0;
+    for (const total of (values.checkpoints ?? '').split(',').filter(Boolean).map(Number)) {
+      const r = await runLoad({ url, proxy: run.proxy, ca: run.ca, c, warmupMs: 0, durationMs: 0, requests: total - done, pid: run.pid });
+      done = total;
+      process.stdout.write(`${done} requests: rss ${r.rssMb} MB (${r.rps} req/s, ${r.errors} errors)\n`);
+    }
     const res = await runLoad({
       url, proxy: run.proxy, ca: run.ca, c, warmupMs: 1000, durationMs: Number(values.seconds) * 1000, pid: run.pid,
       ...(values.requests ? { requests: Number(values.requests), durationMs: 0, warmupMs: 0 } : {}),

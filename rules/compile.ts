@@ -53,6 +53,8 @@ function compileRule(rule: Rule, order: number, defaults: readonly ExtractorSpec
 }
 
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+/** Distinct (method, host, path) answers kept; past this the memo starts over (bounded memory). */
+const MATCH_CACHE = 4096;
 
 interface Candidate {
   readonly c: CompiledRule;
@@ -77,29 +79,45 @@ export function compileRuleset(packs: readonly RulePack[]): CompiledRuleset {
   for (const pack of packs) for (const rule of pack.rules) compiled.push(compileRule(rule, compiled.length, pack.defaults.extract));
   const index = buildHostIndex(compiled.flatMap((c) => c.rule.hosts.map((h) => [h.toLowerCase(), c] as const)));
   const rules = Object.freeze(compiled.map((c) => c.rule));
+  // The gate and the audit both classify every request, and traffic repeats its (method, host,
+  // path): remember recent answers (the ruleset never changes; a reload compiles a new one).
+  let recent = new Map<string, RuleMatch[]>();
+
+  const matchUncached = (method: string, host: string, path: string): RuleMatch[] => {
+    const hits = index.lookup(normalizeHost(host));
+    if (hits.length === 0) return [];
+    const m = method.toUpperCase();
+    const parts = splitPath(path);
+    const seen = new Set<CompiledRule>();
+    const found: Candidate[] = [];
+    for (const { value: c, rank } of hits) {
+      // hits come most specific first, so the first hit of a rule carries its best rank
+      if (seen.has(c)) continue;
+      seen.add(c);
+      if (c.methods && !c.methods.has(m)) continue;
+      const p = matchRulePath(c, parts);
+      if (p) found.push({ c, rank, ...p });
+    }
+    // A rule that names the path beats a host-wide catch-all: `*` + /_matrix/identity/v2/lookup on
+    // vector.im is the identity lookup, not vector.im's CDN rule. Host specificity breaks ties.
+    found.sort((a, b) => b.literals - a.literals || a.rank - b.rank || a.c.order - b.c.order);
+    return found.map(({ c, params }) => ({ rule: c.rule, params, extract: c.extract }));
+  };
 
   return {
     rules,
     packs: Object.freeze([...packs]),
     match(method, host, path) {
-      const hits = index.lookup(normalizeHost(host));
-      if (hits.length === 0) return [];
-      const m = method.toUpperCase();
-      const parts = splitPath(path);
-      const seen = new Set<CompiledRule>();
-      const found: Candidate[] = [];
-      for (const { value: c, rank } of hits) {
-        // hits come most specific first, so the first hit of a rule carries its best rank
-        if (seen.has(c)) continue;
-        seen.add(c);
-        if (c.methods && !c.methods.has(m)) continue;
-        const p = matchRulePath(c, parts);
-        if (p) found.push({ c, rank, ...p });
+      const key = `${method} ${host} ${path}`;
+      let m = recent.get(key);
+      if (!m) {
+        m = matchUncached(method, host, path);
+        for (const x of m) Object.freeze(x.params);
+        if (recent.size >= MATCH_CACHE) recent = new Map();
+        recent.set(key, m);
       }
-      // A rule that names the path beats a host-wide catch-all: `*` + /_matrix/identity/v2/lookup on
-      // vector.im is the identity lookup, not vector.im's CDN rule. Host specificity breaks ties.
-      found.sort((a, b) => b.literals - a.literals || a.rank - b.rank || a.c.order - b.c.order);
-      return found.map(({ c, params }) => ({ rule: c.rule, params, extract: c.extract }));
+      // A copy: callers may filter or reorder their answer.
+      return m.length === 0 ? [] : m.slice();
     },
     explain: explainRule,
   };
