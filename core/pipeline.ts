@@ -45,16 +45,39 @@ export function createPipeline(stages: readonly Stage[], onStageError: StageErro
     }
   };
 
-  const runOne = async (exchange: Exchange): Promise<void> => {
+  /** Stages from index `from` on, after one returned a promise (the slow path). */
+  const runRest = async (item: PipelineItem, from: number, first: Promise<void>): Promise<void> => {
+    try {
+      await first;
+    } catch (err: unknown) {
+      onStageError({ exchangeId: item.exchange.id, stage: stages[from - 1]!.name, err });
+    }
+    for (let i = from; i < stages.length; i++) {
+      try {
+        const r = stages[i]!.run(item);
+        if (r !== undefined) await r;
+      } catch (err: unknown) {
+        onStageError({ exchangeId: item.exchange.id, stage: stages[i]!.name, err });
+      }
+    }
+  };
+
+  /**
+   * Runs the stages; synchronous while they are (every built-in stage is), so the common case
+   * costs no promise per exchange. Returns a promise only when a stage went async.
+   */
+  const runOne = (exchange: Exchange): Promise<void> | undefined => {
     const item: PipelineItem = { exchange };
-    for (const stage of stages) {
+    for (let i = 0; i < stages.length; i++) {
+      const stage = stages[i]!;
       try {
         const r = stage.run(item);
-        if (r !== undefined) await r;
+        if (r !== undefined) return runRest(item, i + 1, r);
       } catch (err: unknown) {
         onStageError({ exchangeId: exchange.id, stage: stage.name, err });
       }
     }
+    return undefined;
   };
 
   const flush = (): void => {
@@ -62,8 +85,10 @@ export function createPipeline(stages: readonly Stage[], onStageError: StageErro
     const batch = queue;
     queue = [];
     for (const ex of batch) {
+      const p = runOne(ex);
+      if (!p) continue;
       inFlight++;
-      runOne(ex).finally(() => {
+      void p.finally(() => {
         inFlight--;
         settle();
       });
