@@ -47,7 +47,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
     verdict_id, first_party, finding_count)`, 21);
   const findingRows = rowBuffer(db, 'INSERT INTO findings (exchange_id, kind_id, value_id, where_id, method_id)', 5, 64);
   const detailRows = rowBuffer(db, 'INSERT INTO details (exchange_id, data)', 2);
-  const insBody = db.prepare('INSERT INTO bodies (key, enc, size, truncated, data) VALUES (?,?,?,?,?)');
+  const bodyRows = rowBuffer(db, 'INSERT INTO bodies (key, enc, size, truncated, data)', 5, 16);
   const upSummary = db.prepare(`INSERT INTO summary (session_id, party_id, category_id, kind_id, count, first_seen, last_seen)
     VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET count = count + excluded.count,
     first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`);
@@ -58,7 +58,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
     if (!body || body.bytes.length === 0) return;
     const bytes = body.bytes.length > cap ? body.bytes.subarray(0, cap) : body.bytes;
     const p = pack(bytes);
-    insBody.run(bodyKey(id, part), p.enc, body.size, body.truncated || bytes.length < body.bytes.length ? 1 : 0, p.data);
+    bodyRows.add(bodyKey(id, part), p.enc, body.size, body.truncated || bytes.length < body.bytes.length ? 1 : 0, p.data);
   };
 
   const writeOne = (item: RecordItem, summary: Map<string, number[]>, timeline: Map<string, number[]>): void => {
@@ -124,6 +124,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
     exchangeRows.flush();
     findingRows.flush();
     detailRows.flush();
+    bodyRows.flush();
     for (const s of summary.values()) upSummary.run(opts.sessionId, ...s);
     for (const t of timeline.values()) upTimeline.run(t[0], opts.sessionId, t[1], t[2], t[3]);
   });
@@ -144,6 +145,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
       exchangeRows.clear();
       findingRows.clear();
       detailRows.clear();
+      bodyRows.clear();
       intern.reset();
       values.reset();
       throw err;
