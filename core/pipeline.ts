@@ -72,7 +72,7 @@ export function createPipeline(stages: readonly Stage[], onStageError: StageErro
       const stage = stages[i]!;
       try {
         const r = stage.run(item);
-        if (r !== undefined) return runRest(item, i + 1, r);
+        if (r !== undefined) return runRest(item, i + 1, r as Promise<void>);
       } catch (err: unknown) {
         onStageError({ exchangeId: exchange.id, stage: stage.name, err });
       }
