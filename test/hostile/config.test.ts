@@ -16,7 +16,7 @@ import { CLI, tempDir } from './harness.js';
 
 interface Run { code: number | null; stdout: string; stderr: string; ms: number }
 
-function runStart(args: readonly string[], dataDir: string, timeoutMs = 15_000): Promise<Run> {
+function runStart(args: readonly string[], dataDir: string, timeoutMs = 60_000): Promise<Run> {
   const t0 = Date.now();
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [CLI, 'start', '--port', '0', '--dashboard-port', '0', '--data-dir', dataDir, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -48,7 +48,7 @@ function expectOneClearLine(r: Run, mentions: RegExp): void {
 
 const bad = join(repoRoot, 'test/fixtures/packs/bad');
 
-describe.concurrent('every start flag with a wrong value', () => {
+describe.concurrent('every start flag with a wrong value', { timeout: 90_000 }, () => {
   it.each([
     [['--port', 'abc'], /--port/],
     [['--port', '65536'], /--port/],
@@ -91,7 +91,8 @@ describe.concurrent('every start flag with a wrong value', () => {
   });
 });
 
-describe.concurrent('rule packs with each kind of error', () => {
+// Sequential: each run loads the whole engine; five at once on a busy 2-CPU box took > 15 s each.
+describe('rule packs with each kind of error', { timeout: 90_000 }, () => {
   // One pack per kind of error through the CLI (YAML syntax, schema: unknown key / missing field,
   // semantics: host pattern, duplicate id, empty file); every fixture in-process below (each CLI
   // run that reaches the packs loads the whole engine first: ~1.5 s of CPU).
@@ -136,7 +137,7 @@ describe.concurrent('rule packs with each kind of error', () => {
   });
 });
 
-describe('the data dir', () => {
+describe('the data dir', { timeout: 90_000 }, () => {
   it('a data dir whose parent is a regular file (fails even for root)', async () => {
     const d = tempDir();
     writeFileSync(join(d, 'file'), 'x');
@@ -187,7 +188,7 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-describe('occupied ports', () => {
+describe('occupied ports', { timeout: 90_000 }, () => {
   it('the proxy port in use: one line naming it, exit 2, the dashboard is not left listening', async () => {
     const busy = await occupy();
     const dash = await occupy();
