@@ -123,7 +123,7 @@ beforeAll(async () => {
   extra.push(enc);
   origins = await startStandins();
   const resolve = Object.entries(hosts).flatMap(([h, p]) => ['--resolve', `${h}=127.0.0.1:${p}`]);
-  lw = await spawnLeakwatch({ args: [...origins.args, ...resolve, '--resolve', `enc.test=127.0.0.1:${enc.port}`, '--upstream-timeout', '2', '--store-bodies', 'all'] });
+  lw = await spawnLeakwatch({ args: [...origins.args, ...resolve, '--resolve', `enc.test=127.0.0.1:${enc.port}`, '--upstream-timeout', '1', '--store-bodies', 'all'] });
 }, 60_000);
 
 afterAll(async () => {
