@@ -10,17 +10,12 @@ import { createServer } from 'node:net';
 import { loadOrCreateCa } from '../certs/ca.js';
 import { createLeafIssuer } from '../certs/leaf.js';
 import { ConfigError } from '../core/errors.js';
-import type { Exchange } from '../core/exchange.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { ensureDataDir } from '../core/paths.js';
 import { createPipeline } from '../core/pipeline.js';
 import { loadOrCreateDashboardToken, rulesViewFromRuleset, startDashboard, storeDataSource, createStreamStage } from '../dashboard/index.js';
 import { parseAllowClients } from '../proxy/cidr.js';
-import { createRecentAnswers, type RecentAnswers } from '../proxy/dns/recent-answers.js';
-import { ruleCoverage, startDnsServer, type CoversName } from '../proxy/dns/server.js';
-import { startStunSensor } from '../proxy/stun/sensor.js';
-import { startTransparentListener } from '../proxy/transparent.js';
-import { startProxyEngine, type ProxyEngine } from '../proxy/engine.js';
+import { startProxyEngine } from '../proxy/engine.js';
 import { buildResolveMap } from '../proxy/resolve-spec.js';
 import { createAuditStage, type AuditContext } from '../rules/audit.js';
 import { firstPartySet } from '../rules/classify.js';
@@ -33,6 +28,7 @@ import { createRecorder } from '../store/recorder.js';
 import { loadOrCreateRedactKey } from '../store/redact.js';
 import { startRetention } from '../store/retention.js';
 import { createEnforcement } from './enforcement.js';
+import { listenError, startInterception, type Listeners } from './start-interception.js';
 import { createRulesReloader } from './rules-reload.js';
 import { checkActionRules, validateStartFlags, type RawStartFlags, type StartConfig } from './start-options.js';
 import { VERSION } from './version.js';
@@ -48,7 +44,7 @@ export interface Running {
   /** Load the rule packs again (SIGHUP); false when they are broken (the old rules stay). */
   reloadRules(reason?: string): boolean;
   /** Bound ports of the issue-7 listeners (absent / empty: not started). */
-  readonly listeners: { readonly dns?: number; readonly transparentHttps?: number; readonly transparentHttp?: number; readonly stun: readonly number[] };
+  readonly listeners: Listeners;
   /** Graceful stop: in-flight exchanges get up to graceMs, then everything is flushed. */
   close(graceMs?: number): Promise<void>;
 }
@@ -95,95 +91,6 @@ function openDataDir(dir: string): string {
     const e = err as NodeJS.ErrnoException;
     throw new ConfigError(`--data-dir ${dir}: cannot create it (${e.code === 'ENOTDIR' ? 'a parent is not a directory' : (e.code ?? e.message)})`);
   }
-}
-
-function listenError(what: string, host: string, port: number | string, err: unknown): ConfigError {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return new ConfigError(`${what} ${host}:${port}: address already in use`);
-  if (code === 'EACCES') return new ConfigError(`${what} ${host}:${port}: permission denied`);
-  return new ConfigError(`${what} ${host}:${port}: ${(err as Error).message}`);
-}
-
-/**
- * Issue 7: transparent listeners, the DNS server and the STUN sensor, each closed on shutdown (via
- * `closers`) and each failing to bind as one ConfigError line. Their ports join `ownPorts`, which
- * the proxy's loop guard refuses as upstream targets.
- */
-async function startInterception(
-  config: StartConfig,
-  live: { ruleset: () => AuditContext['ruleset']; actionOf: NonNullable<AuditContext['actionOf']> },
-  proxy: Pick<ProxyEngine, 'acceptTls' | 'acceptHttp'>,
-  ownPorts: number[],
-  closers: Array<() => Promise<void> | void>,
-  sink: { nextId: () => number; onExchange: (ex: Exchange) => void; log: Logger },
-): Promise<Running['listeners']> {
-  const { log } = sink;
-  const out: { dns?: number; transparentHttps?: number; transparentHttp?: number; stun: number[] } = { stun: [] };
-  for (const kind of ['https', 'http'] as const) {
-    const port = kind === 'https' ? config.transparentHttpsPort : config.transparentHttpPort;
-    if (port === null) continue;
-    const l = await startTransparentListener({ kind, host: config.host, port, engine: proxy, log }).catch((err: unknown) => {
-      throw listenError(`--transparent-${kind}-port`, config.host, port, err);
-    });
-    closers.push(() => l.close());
-    ownPorts.push(l.port);
-    if (kind === 'https') out.transparentHttps = l.port;
-    else out.transparentHttp = l.port;
-  }
-  if (!config.dns && config.stunPorts.length === 0) return out;
-  // Follows rule reloads (rebuilt when the live ruleset changes) and overrides (read per lookup).
-  let coverage = { ruleset: live.ruleset(), covers: ruleCoverage(live.ruleset(), config.mode, live.actionOf) };
-  const coversName: CoversName = (name) => {
-    const ruleset = live.ruleset();
-    if (ruleset !== coverage.ruleset) coverage = { ruleset, covers: ruleCoverage(ruleset, config.mode, live.actionOf) };
-    return coverage.covers(name);
-  };
-  // Shared with the STUN sensor, which reads "the name this client resolved last" as the server a
-  // binding request was meant for: only STUN/TURN names count (a later vector.im lookup must not win).
-  const answers = createRecentAnswers();
-  const stunRuleIds = new WeakMap<AuditContext['ruleset'], ReadonlySet<string>>();
-  const isStunRule = (id: string | null): boolean => {
-    const rs = live.ruleset();
-    let ids = stunRuleIds.get(rs);
-    if (!ids) stunRuleIds.set(rs, (ids = new Set(rs.rules.filter((r) => r.category === 'stun-turn').map((r) => r.id))));
-    return id !== null && ids.has(id);
-  };
-  const recentAnswers: RecentAnswers = {
-    record: (client, a) => void (isStunRule(a.ruleId) && answers.record(client, a)),
-    latest: (client, o) => answers.latest(client, o),
-    get size() {
-      return answers.size;
-    },
-  };
-  if (config.dns) {
-    const d = config.dns;
-    if (config.transparentHttpsPort === null) {
-      log.warn({ listener: 'dns' }, 'the DNS server sends ruled names to leakwatch, but --transparent-https-port is not set: their HTTPS connections will fail');
-    }
-    const dns = await startDnsServer({
-      host: d.host, port: d.port, upstream: d.upstream, interceptAddress: { v4: d.interceptAddress },
-      coversName, recentAnswers, nextId: sink.nextId, onExchange: sink.onExchange, log,
-    }).catch((err: unknown) => {
-      if (err instanceof ConfigError) throw err;
-      throw listenError('--dns-port', d.host, d.port, err);
-    });
-    closers.push(() => dns.close());
-    ownPorts.push(dns.port);
-    out.dns = dns.port;
-  }
-  if (config.stunPorts.length > 0) {
-    // Answer Binding requests (calls keep working) unless enforce mode blocks a STUN host.
-    const stunHosts = live.ruleset().rules.filter((r) => r.category === 'stun-turn').flatMap((r) => r.hosts).filter((h) => !h.startsWith('*'));
-    const respond = !stunHosts.some((h) => coversName(h)?.block === true);
-    const stun = await startStunSensor({
-      host: config.host, ports: config.stunPorts, respond, recentAnswers, nextId: sink.nextId, onExchange: sink.onExchange, log,
-    }).catch((err: unknown) => {
-      throw listenError('--stun-port', config.host, (err as { port?: number }).port ?? config.stunPorts.join(','), err);
-    });
-    closers.push(() => stun.close());
-    out.stun = [...stun.ports];
-  }
-  return out;
 }
 
 export async function startLeakwatch(config: StartConfig, log: Logger): Promise<Running> {
@@ -347,7 +254,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
   }
 }
 
-function interceptionLine(l: Running['listeners']): string {
+function interceptionLine(l: Listeners): string {
   const parts = [
     ...(l.dns !== undefined ? [`DNS :${l.dns} (UDP+TCP)`] : []),
     ...(l.transparentHttps !== undefined ? [`transparent HTTPS :${l.transparentHttps}`] : []),
