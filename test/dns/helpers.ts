@@ -38,13 +38,6 @@ function answer(query: Buffer, transport: 'udp' | 'tcp', seen: StandIn['seen']):
 
 export async function startStandIn(): Promise<StandIn> {
   const seen: StandIn['seen'] = [];
-  const udp = createSocket('udp4');
-  udp.on('message', (msg, r) => {
-    const out = answer(msg, 'udp', seen);
-    if (out) udp.send(out, r.port, r.address);
-  });
-  await new Promise<void>((res) => udp.bind(0, '127.0.0.1', res));
-  const port = udp.address().port;
   const tcp = createServer((s) => {
     s.on('error', () => undefined);
     s.once('data', (d: Buffer) => {
@@ -55,11 +48,37 @@ export async function startStandIn(): Promise<StandIn> {
       s.end(Buffer.concat([len, out]));
     });
   });
-  await new Promise<void>((res) => tcp.listen(port, '127.0.0.1', res));
+  // UDP picks a free port, TCP takes the same one; in a busy full-suite run another socket can
+  // already hold that TCP port (an ephemeral port of some client), so try a few UDP ports.
+  let udp: ReturnType<typeof createSocket> | undefined;
+  let port = 0;
+  for (let attempt = 0; !udp; attempt++) {
+    const u = createSocket('udp4');
+    await new Promise<void>((res) => u.bind(0, '127.0.0.1', res));
+    port = u.address().port;
+    const ok = await new Promise<boolean>((res) => {
+      const clash = (): void => res(false);
+      tcp.once('error', clash);
+      tcp.listen(port, '127.0.0.1', () => {
+        tcp.off('error', clash);
+        res(true);
+      });
+    });
+    if (ok) udp = u;
+    else {
+      u.close();
+      if (attempt >= 9) throw new Error('stand-in resolver: no UDP+TCP port pair free');
+    }
+  }
+  const sock = udp;
+  sock.on('message', (msg, r) => {
+    const out = answer(msg, 'udp', seen);
+    if (out) sock.send(out, r.port, r.address);
+  });
   return {
     port,
     seen,
-    close: () => new Promise<void>((res) => { udp.close(); tcp.close(() => res()); }),
+    close: () => new Promise<void>((res) => { sock.close(); tcp.close(() => res()); }),
   };
 }
 
