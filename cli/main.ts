@@ -110,7 +110,7 @@ const rules = program.command('rules').description('rule pack tools');
 rules
   .command('check')
   .description('validate rule packs without starting anything')
-  .argument('<paths...>', 'pack files or folders')
+  .argument('[paths...]', 'pack files or folders (default: the built-in packs)')
   .action(async (paths: string[]) => {
     const { rulesCheckCommand } = await import('./rules-check.js');
     const { ok, output } = rulesCheckCommand(paths);
