@@ -161,6 +161,16 @@ export function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** Resident set size of pid, KiB; 0 once the process is gone (samplers keep running). */
+export function rssKiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** A free loopback port (tiny race between close and the child's listen; fine on a bench box). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

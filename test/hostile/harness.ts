@@ -18,6 +18,7 @@ import { ConnectAgent, httpViaProxy, request } from '../helpers/connect-client.j
 import { repoRoot } from '../helpers/built.js';
 import { startOrigin, type Handler, type Origin } from '../helpers/origin.js';
 import { testPki } from '../helpers/tls-fixtures.js';
+import { rssKiB } from '../../bench/proc.js';
 
 export const CLI = join(repoRoot, 'dist/cli/main.js');
 
@@ -138,15 +139,6 @@ export async function spawnLeakwatch(opts: SpawnOptions = {}): Promise<Leakwatch
     },
   };
   return lw;
-}
-
-export function rssKiB(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
 }
 
 export interface Standins {
