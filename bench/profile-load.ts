@@ -4,6 +4,9 @@
  * With --prof the proxy runs under `node --cpu-prof` and the profile lands in bench/results/prof/
  * when it stops; summarise it with `node dist/bench/profile-top.js FILE`. Prints req/s and the
  * proxy's CPU µs per request (from /proc, like the bench), so a change can be checked in seconds.
+ * To find what a stage costs, switch parts of the leakwatch target off with environment variables:
+ * LW_BENCH_NO_IDENTITY=1 (no --identity, so no findings), LW_BENCH_NO_WS=1 (no dashboard stream
+ * client), LW_BENCH_ARGS='--store-bodies none' (extra start flags). The bench itself never sets them.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -47,7 +47,8 @@ export function leakwatchTarget(nodeFlags: readonly string[] = []): TargetSpec {
         // The user's own values, as a real audit would have them: the known-value scan then finds
         // them in every bench request's query (run.ts), so findings, stored bodies and the stream
         // carry real work (the bench hosts match no rule pack, which alone leaves extraction idle).
-        ...IDENTITIES.flatMap((v) => ['--identity', v]),
+        ...(process.env.LW_BENCH_NO_IDENTITY ? [] : IDENTITIES.flatMap((v) => ['--identity', v])),
+        ...(process.env.LW_BENCH_ARGS ?? '').split(' ').filter(Boolean),
       ];
       const lw = startChild(process.execPath, args, { env: { ...process.env, NO_COLOR: '1' } });
       let drain: Child | null = null;
@@ -58,8 +59,8 @@ export function leakwatchTarget(nodeFlags: readonly string[] = []): TargetSpec {
         await waitPort(port, 30_000);
         const tokenFile = join(dataDir, 'dashboard-token');
         token = m[1] ? decodeURIComponent(m[1]) : readFileSync(tokenFile, 'utf8').trim();
-        drain = startChild(process.execPath, [join(benchDir, 'ws-drain.js'), `ws://127.0.0.1:${dport}/api/stream`, token]);
-        await drain.waitLine(/^open/, 15_000);
+        if (!process.env.LW_BENCH_NO_WS) drain = startChild(process.execPath, [join(benchDir, 'ws-drain.js'), `ws://127.0.0.1:${dport}/api/stream`, token]);
+        await drain?.waitLine(/^open/, 15_000);
       } catch (err: unknown) {
         await drain?.stop();
         await lw.stop();
@@ -67,6 +68,7 @@ export function leakwatchTarget(nodeFlags: readonly string[] = []): TargetSpec {
       }
       const ca = [readFileSync(join(dataDir, 'ca', 'leakwatch-ca.pem'))];
       const ws = drain;
+      if (!ws) return { pid: lw.pid, proxy: `http://127.0.0.1:${port}`, ca, stop: () => lw.stop() };
       return {
         pid: lw.pid,
         proxy: `http://127.0.0.1:${port}`,
