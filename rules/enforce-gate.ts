@@ -74,7 +74,10 @@ export function createEnforcementGate(opts: EnforcementGateOptions): RequestGate
   return {
     decide(head) {
       const state = opts.state();
-      const ctx: DecideContext = { ...state, now: now() };
+      // Built field by field: `{ ...state, now }` is a slow path in Node 20's V8 (see decide.ts).
+      const { ruleset, firstParty, mode, overlay, known } = state;
+      const ctx: DecideContext =
+        known === undefined ? { ruleset, firstParty, mode, overlay, now: now() } : { ruleset, firstParty, mode, overlay, known, now: now() };
       const e = decideAction(head, ctx);
       const plan = planDecision(head, e, ctx);
       if (plan.type !== 'hold') return plan;
