@@ -79,13 +79,12 @@ const known = (kind: Finding['kind'], value: string, where: string, chain: strin
 function knownFindings(units: readonly Unit[], body: DecodedBody, bodyWhere: string, index: KnownValueIndex): Finding[] {
   if (index.identities.length === 0) return [];
   const out: Finding[] = [];
-  // One pass over everything joined first: the common case (no declared value present) ends here.
-  const texts = units.map((u) => String(u.value));
-  const any = findKnownValues(index, texts.join('\n')).length > 0 || texts.some((t) => index.exact.has(t));
-  if (any) {
-    units.forEach((u, i) => {
-      for (const v of findKnownValues(index, texts[i]!)) out.push(known(v.identity.kind, v.identity.value, u.where, v.chain));
-    });
+  // One scan per unit, no joined pre-pass: a unit's hits are hits of the joined text too, so the
+  // pre-pass only saved work when nothing matched, and findKnownValues allocates nothing then.
+  for (const u of units) {
+    for (const v of findKnownValues(index, typeof u.value === 'string' ? u.value : String(u.value))) {
+      out.push(known(v.identity.kind, v.identity.value, u.where, v.chain));
+    }
   }
   if (body.type === 'binary') {
     for (const v of findKnownInBytes(index, body.bytes)) out.push(known(v.identity.kind, v.identity.value, bodyWhere, v.chain));

@@ -85,6 +85,48 @@ describe('known-value index', () => {
   it('searches binary bodies', () => {
     expect(findKnownInBytes(idx, Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(lower), Buffer.from([0xff])]))).toHaveLength(1);
   });
+  it('the anchored scan finds what a plain includes() per variant finds (many identities, shared slots)', () => {
+    const ids = [
+      { kind: 'email' as const, value: 'alice@example.org' },
+      { kind: 'email' as const, value: 'Bob.Smith@Example.com' },
+      { kind: 'phone' as const, value: '+447700900123' },
+      { kind: 'device_id' as const, value: 'a1b2c3d4e5f60718' },
+      { kind: 'display_name' as const, value: 'Al' },
+    ];
+    const many = buildKnownValueIndex(ids);
+    // Reference: the documented semantics, one includes() per variant, lowest rank per identity.
+    const reference = (text: string): string[] => {
+      const best = new Map<string, { rank: number; chain: string }>();
+      const offer = (id: string, rank: number, chain: string): void => {
+        const prev = best.get(id);
+        if (!prev || rank < prev.rank) best.set(id, { rank, chain });
+      };
+      if (text.length >= 6) {
+        for (const v of many.long) if (text.includes(v.text)) offer(v.identity.value, v.rank, v.chain);
+        if (/[A-Z]/.test(text)) for (const v of many.folded) if (!best.has(v.identity.value) && text.toLowerCase().includes(v.text)) best.set(v.identity.value, { rank: v.rank, chain: v.chain });
+      }
+      const whole = many.exact.get(text);
+      if (whole) best.set(whole.identity.value, { rank: whole.rank, chain: whole.chain });
+      for (const tok of text.split(/[^\p{L}\p{N}_@+.-]+/u)) {
+        const v = tok.length > 0 && tok.length < 6 ? many.exact.get(tok) : undefined;
+        if (v && !best.has(v.identity.value)) best.set(v.identity.value, { rank: v.rank, chain: v.chain });
+      }
+      return [...best].map(([id, b]) => `${id} ${b.chain}`).sort();
+    };
+    const pieces = [...many.long.map((v) => v.text), ...many.folded.map((v) => v.text.toUpperCase()), 'Al', 'xx', '%40', 'alic', '4477', '\n', ' '];
+    let seed = 7;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    for (let i = 0; i < 400; i++) {
+      let text = '';
+      for (let j = rnd(4); j >= 0; j--) {
+        const p = pieces[rnd(pieces.length)]!;
+        // Sometimes only a part of a variant: near-misses must not count.
+        text += rnd(3) === 0 ? p.slice(rnd(p.length)) : p;
+      }
+      const got = findKnownValues(many, text).map((v) => `${v.identity.value} ${v.chain}`).sort();
+      expect(got, text).toEqual(reference(text));
+    }
+  });
   it('nothing for unrelated text and an empty index', () => {
     expect(findKnownValues(idx, 'nothing to see here at all')).toEqual([]);
     expect(findKnownValues(buildKnownValueIndex([]), lower)).toEqual([]);
