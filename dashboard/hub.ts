@@ -133,14 +133,14 @@ export class StreamHub {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    const items = batch.map((item) => {
-      const f = toFlowItem(item);
-      return this.options.session === null ? f : { ...f, session: this.options.session };
-    });
+    const session = this.options.session;
+    const items = batch.map((item) => toFlowItem(item, session));
     for (const f of items) {
       this.remember(f);
       this.count(f);
     }
+    // One frame per batch for every subscriber; none at all when no dashboard is watching.
+    if (this.listeners.size === 0) return;
     const frame = JSON.stringify({ type: 'flows', items });
     for (const l of this.listeners) l(items, frame);
   }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildAccessPolicy, cookieToken, crossOriginRead, hostAllowed, originAllowed, tokenMatches } from '../../dashboard/access.js';
 import { toBodyView } from '../../dashboard/body-view.js';
 import { StreamHub } from '../../dashboard/hub.js';
+import { isoTime } from '../../dashboard/flow-item.js';
 import { escapeLabel } from '../../dashboard/metrics.js';
 import { flowQuery } from '../../dashboard/api.js';
 import { loadOrCreateDashboardToken } from '../../dashboard/token.js';
@@ -76,6 +77,17 @@ describe('stream hub', () => {
     for (let i = 0; i < 5; i++) hub.publish({ exchange: exchange() });
     expect(hub.counters.droppedPending).toBe(3);
     hub.close();
+  });
+});
+
+describe('flow item time', () => {
+  it('formats like Date#toISOString, across second boundaries and outside the cached range', () => {
+    const base = Date.UTC(2026, 10, 29, 23, 59, 59, 0);
+    const times = [0, 1, 999, 1000, 1732874400000, base - 1, base, base + 7, base + 99, base + 999, base + 1000, 253402300799999, 253402300800000, -1, -62198755200000, 1.5];
+    for (const t of times) expect(isoTime(t), String(t)).toBe(new Date(t).toISOString());
+    // Back and forth between seconds (the cache holds one).
+    for (const t of [base + 5, base - 995, base + 5]) expect(isoTime(t)).toBe(new Date(t).toISOString());
+    expect(() => isoTime(Number.NaN)).toThrow(RangeError);
   });
 });
 
