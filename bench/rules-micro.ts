@@ -4,7 +4,7 @@
  * over the exchange `profile-load --body small` produces. Prints CPU µs per exchange (user+sys,
  * process.cpuUsage) for each part and in total; run it a few times and take the median.
  *
- *   node dist/bench/rules-micro.js [N=100000]
+ *   node dist/bench/rules-micro.js [N=100000] [ROUNDS=5]   (median of the rounds per part)
  */
 import type { Exchange } from '../core/exchange.js';
 import type { RequestHead } from '../core/gate.js';
@@ -20,6 +20,7 @@ import { loadRuleset } from '../rules/load.js';
 import { SMALL_BODY } from './origin.js';
 
 const N = Number(process.argv[2] ?? 100_000);
+const ROUNDS = Number(process.argv[3] ?? 5);
 const ruleset = loadRuleset({ builtin: true, extra: [] });
 const known = knownValuesFromFlags(['email=alice@example.com', 'device_id=a1b2c3d4e5f60718'], []);
 const firstParty = firstPartySet([]);
@@ -82,20 +83,36 @@ for (let i = 0; i < 20_000; i++) {
   gate.decide(head);
   auditExchange(exchanges[i % N]!, auditCtx);
 }
-const g = cpu(() => {
-  for (let i = 0; i < N; i++) gate.decide(head);
-});
-const a = cpu(() => {
-  for (const it of items) it.audit = auditExchange(it.exchange, auditCtx);
-});
-// The hub flushes every 100 ms; at ~2,000 req/s that is batches of ~200 items.
-const h = cpu(() => {
-  for (let i = 0; i < N; i++) {
-    hub.publish(items[i]!);
-    if (i % 200 === 199) hub.flushNow();
-  }
-  hub.flushNow();
-});
+const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+const gs: number[] = [];
+const as: number[] = [];
+const hs: number[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  gs.push(
+    cpu(() => {
+      for (let i = 0; i < N; i++) gate.decide(head);
+    }),
+  );
+  as.push(
+    cpu(() => {
+      for (const it of items) it.audit = auditExchange(it.exchange, auditCtx);
+    }),
+  );
+  // The hub flushes every 100 ms; at ~2,000 req/s that is batches of ~200 items.
+  hs.push(
+    cpu(() => {
+      for (let i = 0; i < N; i++) {
+        hub.publish(items[i]!);
+        if (i % 200 === 199) hub.flushNow();
+      }
+      hub.flushNow();
+    }),
+  );
+}
 hub.close();
+const [g, a, h] = [median(gs), median(as), median(hs)];
 const f = items[0]!.audit!.findings.map((x) => `${x.kind}@${x.where}`).join(', ');
-console.log(`N=${N} gate ${g.toFixed(2)} µs  audit ${a.toFixed(2)} µs  hub ${h.toFixed(2)} µs  total ${(g + a + h).toFixed(2)} µs/exchange  (findings: ${f}; frame bytes/item ${Math.round(frameBytes / N)})`);
+console.log(
+  `N=${N}×${ROUNDS} (median) gate ${g.toFixed(2)} µs  audit ${a.toFixed(2)} µs  hub ${h.toFixed(2)} µs  total ${(g + a + h).toFixed(2)} µs/exchange` +
+    `  (findings: ${f}; frame bytes/item ${Math.round(frameBytes / N / ROUNDS)})`,
+);

@@ -20,24 +20,41 @@ export function mergeFindings(
   pattern: readonly Finding[],
   notes: string[],
 ): Finding[] {
-  const replacedWhere = new Set<string>();
-  const contactWhere = new Set(structural.filter((f) => f.kind === 'contact_hash').map((f) => f.where));
-  for (const k of known) if (contactWhere.has(k.where)) replacedWhere.add(k.where);
-
+  // Each tier's findings may be dropped by the (value, where) of the tiers before it, never by
+  // their own tier's: `taken` grows only between tiers. Keys are built once per finding, and not
+  // at all where no later tier can use them (the common case is 0 structural, 2 known, 1 pattern).
+  let replacedWhere: Set<string> | undefined;
+  if (structural.length > 0 && known.length > 0) {
+    const contactWhere = new Set(structural.filter((f) => f.kind === 'contact_hash').map((f) => f.where));
+    if (contactWhere.size > 0) for (const k of known) if (contactWhere.has(k.where)) (replacedWhere ??= new Set()).add(k.where);
+  }
   const out: Finding[] = [];
   const seen = new Set<string>();
   const taken = new Set<string>();
-  const add = (f: Finding, ranked: boolean): void => {
+  const laterTiers = known.length > 0 || pattern.length > 0;
+  for (const f of structural) {
+    if (f.kind === 'contact_hash' && replacedWhere?.has(f.where)) continue;
     const key = kvw(f);
-    if (seen.has(key) || (ranked && taken.has(vw(f)))) return;
+    if (seen.has(key)) continue;
     seen.add(key);
     out.push(f);
+    if (laterTiers) taken.add(vw(f));
+  }
+  const tier = (list: readonly Finding[], keepTaken: boolean): void => {
+    const added: string[] = [];
+    for (const f of list) {
+      const key = kvw(f);
+      if (seen.has(key)) continue;
+      const v = taken.size > 0 || keepTaken ? vw(f) : '';
+      if (taken.size > 0 && taken.has(v)) continue;
+      seen.add(key);
+      out.push(f);
+      if (keepTaken) added.push(v);
+    }
+    for (const v of added) taken.add(v);
   };
-  for (const f of structural) if (!(f.kind === 'contact_hash' && replacedWhere.has(f.where))) add(f, false);
-  for (const f of out) taken.add(vw(f));
-  for (const f of known) add(f, true);
-  for (const f of out) taken.add(vw(f));
-  for (const f of pattern) add(f, true);
+  if (known.length > 0) tier(known, pattern.length > 0);
+  if (pattern.length > 0) tier(pattern, false);
   if (out.length > MAX_FINDINGS) {
     notes.push(`${out.length} findings; kept the first ${MAX_FINDINGS}`);
     return out.slice(0, MAX_FINDINGS);

@@ -43,9 +43,26 @@ export function joinWhere(prefix: string, path: string): string {
 }
 
 export function splitUrlPath(path: string): { pathname: string; query: string } {
-  const noFrag = path.split('#', 1)[0] ?? '';
+  const hash = path.indexOf('#');
+  const noFrag = hash === -1 ? path : path.slice(0, hash);
   const q = noFrag.indexOf('?');
   return q === -1 ? { pathname: noFrag, query: '' } : { pathname: noFrag.slice(0, q), query: noFrag.slice(q + 1) };
+}
+
+// A query whose pairs come out of URLSearchParams unchanged: no escapes, no `+`, ASCII only (the
+// parser turns lone surrogates into U+FFFD) and no leading `?` (which it drops).
+const PLAIN_QUERY = /^(?!\?)[\x00-\x24\x26-\x2a\x2c-\x7f]*$/;
+
+/** `[...new URLSearchParams(query)]`, without building one for the common plain query. */
+export function queryPairs(query: string): Array<[string, string]> {
+  if (!PLAIN_QUERY.test(query)) return [...new URLSearchParams(query)];
+  const out: Array<[string, string]> = [];
+  for (const piece of query.split('&')) {
+    if (piece === '') continue;
+    const eq = piece.indexOf('=');
+    out.push(eq === -1 ? [piece, ''] : [piece.slice(0, eq), piece.slice(eq + 1)]);
+  }
+  return out;
 }
 
 export function parseCookies(header: string): Array<[string, string]> {
@@ -85,18 +102,19 @@ export function requestUnits(ex: Exchange, params: Readonly<Record<string, strin
   }
   const req = ex.request;
   const { pathname, query } = splitUrlPath(req.path);
-  const covered = new Set<string>();
+  let covered: Set<string> | undefined;
   for (const [name, raw] of Object.entries(params)) {
+    covered ??= new Set<string>();
     for (const seg of raw.split('/')) covered.add(seg);
     units.push({ where: `request.path.${name}`, value: percentDecodeLenient(raw), key: name, patterns: true });
   }
   for (const seg of pathname.split('/')) {
-    if (seg !== '' && !covered.has(seg) && !covered.has(percentDecodeLenient(seg))) {
-      units.push({ where: 'request.path', value: percentDecodeLenient(seg), patterns: true });
-    }
+    if (seg === '') continue;
+    const decoded = percentDecodeLenient(seg);
+    if (covered === undefined || (!covered.has(seg) && !covered.has(decoded))) units.push({ where: 'request.path', value: decoded, patterns: true });
   }
   if (query !== '') {
-    for (const [k, v] of new URLSearchParams(query)) {
+    for (const [k, v] of queryPairs(query)) {
       if (v !== '') units.push({ where: `request.query.${k}`, value: v, key: k, patterns: true });
     }
   }

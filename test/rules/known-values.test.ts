@@ -115,7 +115,7 @@ describe('known-value index', () => {
     };
     const pieces = [...many.long.map((v) => v.text), ...many.folded.map((v) => v.text.toUpperCase()), 'Al', 'xx', '%40', 'alic', '4477', '\n', ' '];
     let seed = 7;
-    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) >>> 16) % n;
     for (let i = 0; i < 400; i++) {
       let text = '';
       for (let j = rnd(4); j >= 0; j--) {
