@@ -132,26 +132,32 @@ const anchorKey = (s: string, i: number): number =>
   ((s.charCodeAt(i) & 0xff) << 24) | ((s.charCodeAt(i + 1) & 0xff) << 16) | ((s.charCodeAt(i + 2) & 0xff) << 8) | (s.charCodeAt(i + 3) & 0xff);
 const slotOf = (k: number): number => (k ^ (k >>> 16)) & 0xffff;
 
-type Hits = Map<Identity, KnownVariant>;
+/**
+ * The best (lowest-rank) variant per identity, in order of each identity's first hit. An array: a
+ * text names one or two identities, and a Map per call cost more than the scan here.
+ */
+type Hits = KnownVariant[];
 
-/** Best (lowest-rank) variant per identity; the map is created at the first hit. */
-function keep(hits: Hits | undefined, v: KnownVariant): Hits {
-  const h = hits ?? new Map<Identity, KnownVariant>();
-  const prev = h.get(v.identity);
-  if (!prev || v.rank < prev.rank) h.set(v.identity, v);
-  return h;
+function slotOfIdentity(hits: Hits, identity: Identity): number {
+  for (let i = 0; i < hits.length; i++) if (hits[i]!.identity === identity) return i;
+  return -1;
 }
 
-function scanAnchors(index: KnownValueIndex, text: string, hits: Hits | undefined): Hits | undefined {
-  const slots = index.anchors;
-  let k = 0;
-  for (let i = 0; i < text.length; i++) {
-    k = (k << 8) | (text.charCodeAt(i) & 0xff);
-    if (i < 3) continue;
-    const list = slots[slotOf(k)];
-    if (list === undefined) continue;
-    for (const v of list) if (text.startsWith(v.text, i - 3)) hits = keep(hits, v);
-  }
+/** Keep `v` unless its identity already has a simpler (lower-rank) hit. */
+function keep(hits: Hits | undefined, v: KnownVariant): Hits {
+  if (hits === undefined) return [v];
+  const at = slotOfIdentity(hits, v.identity);
+  if (at === -1) hits.push(v);
+  else if (v.rank < hits[at]!.rank) hits[at] = v;
+  return hits;
+}
+
+/** Set `v` as its identity's hit (replacing any), or only add it when `onlyNew`. */
+function put(hits: Hits | undefined, v: KnownVariant, onlyNew: boolean): Hits {
+  if (hits === undefined) return [v];
+  const at = slotOfIdentity(hits, v.identity);
+  if (at === -1) hits.push(v);
+  else if (!onlyNew) hits[at] = v;
   return hits;
 }
 
@@ -166,24 +172,33 @@ export function findKnownValues(index: KnownValueIndex, text: string): KnownVari
   // Allocation-free until something matches: extract.ts calls this once per request unit.
   let hits: Hits | undefined;
   if (text.length >= SUBSTRING_MIN) {
-    hits = scanAnchors(index, text, hits);
-    if (index.folded.length > 0 && /[A-Z]/.test(text)) {
+    const slots = index.anchors;
+    let upper = false;
+    let k = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 65 && c <= 90) upper = true; // /[A-Z]/, for the case-insensitive pass below
+      k = (k << 8) | (c & 0xff);
+      if (i < 3) continue;
+      const list = slots[slotOf(k)];
+      if (list === undefined) continue;
+      for (const v of list) if (text.startsWith(v.text, i - 3)) hits = keep(hits, v);
+    }
+    if (upper && index.folded.length > 0) {
       const lower = text.toLowerCase();
-      for (const v of index.folded) {
-        if (!hits?.has(v.identity) && lower.includes(v.text)) (hits ??= new Map()).set(v.identity, v);
-      }
+      for (const v of index.folded) if (lower.includes(v.text)) hits = put(hits, v, true);
     }
   }
   // A whole-value match names the exact form sent (`00447…` is intl00, not digits inside it).
   const whole = index.exact.get(text);
-  if (whole) (hits ??= new Map()).set(whole.identity, whole);
+  if (whole) hits = put(hits, whole, false);
   if (index.hasShort) {
     for (const tok of text.split(TOKEN_SPLIT)) {
       const v = tok.length > 0 && tok.length < SUBSTRING_MIN ? index.exact.get(tok) : undefined;
-      if (v && !hits?.has(v.identity)) (hits ??= new Map()).set(v.identity, v);
+      if (v) hits = put(hits, v, true);
     }
   }
-  return hits === undefined ? [] : [...hits.values()];
+  return hits ?? [];
 }
 
 /** Known values in a binary body (protobuf, unknown formats): byte search of the long variants. */

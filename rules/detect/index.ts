@@ -40,9 +40,23 @@ export function detectByField(value: string | number, f: FieldContext): Candidat
   return out;
 }
 
+// Letters, digits, `_` and `-` only: ids, enum values, path words, hex (most request units). Every
+// detector but the Synapse-token one needs one of `@ . : + % = ! $ #`, a space or `candidate:`.
+const WORDISH = /^[A-Za-z0-9_-]*$/;
+
 /** Candidates found in the text itself. SDP-looking text keeps private host candidates. */
 export function detectInText(input: string): Candidate[] {
   const text = input.length > PATTERN_SCAN_LIMIT ? input.slice(0, PATTERN_SCAN_LIMIT) : input;
+  if (WORDISH.test(text)) return text.includes('sy') ? detectTokens(text) : [];
+  return detectInTextAll(text);
+}
+
+const append = (out: Candidate[], more: readonly Candidate[]): void => {
+  for (const c of more) out.push(c);
+};
+
+/** Every detector over `text` (no word-only shortcut): detectInText without its fast path. */
+export function detectInTextAll(text: string): Candidate[] {
   const out: Candidate[] = [];
   if (looksLikeSdp(text)) {
     for (const a of sdpAddresses(text)) {
@@ -50,16 +64,19 @@ export function detectInText(input: string): Candidate[] {
       out.push({ kind: 'ip_address', value: a.address, start, end: start + a.address.length, detail: `#${a.source}` });
     }
   } else {
-    out.push(...detectIps(text));
+    append(out, detectIps(text));
   }
-  out.push(...detectEmails(text), ...detectPhonesInText(text), ...detectMatrixIds(text), ...detectTokens(text));
+  append(out, detectEmails(text));
+  append(out, detectPhonesInText(text));
+  append(out, detectMatrixIds(text));
+  append(out, detectTokens(text));
   return out;
 }
 
 /** Both tiers over one value, deduplicated by (kind, value, detail). */
 export function detectPatterns(value: string | number, field?: FieldContext): Candidate[] {
   const all = field ? detectByField(value, field) : [];
-  if (typeof value === 'string') all.push(...detectInText(value));
+  if (typeof value === 'string') append(all, detectInText(value));
   if (all.length < 2) return all;
   const seen = new Set<string>();
   return all.filter((c) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectEmails } from '../../rules/detect/email.js';
-import { detectPatterns } from '../../rules/detect/index.js';
+import { detectInText, detectInTextAll, detectPatterns } from '../../rules/detect/index.js';
 import { detectIps } from '../../rules/detect/ip.js';
 import { detectMatrixIds } from '../../rules/detect/matrix-ids.js';
 import { detectPhonesInText, parsePhoneValue, phoneFromField } from '../../rules/detect/phone.js';
@@ -127,5 +127,23 @@ describe('detectPatterns', () => {
   it('numbers are scanned by key only', () => {
     expect(detectPatterns(447700900123, { key: 'msisdn' }).map((c) => c.value)).toEqual(['+447700900123']);
     expect(detectPatterns(1719835200000, { key: 'ts' })).toEqual([]);
+  });
+});
+
+describe('detectInText word-only shortcut', () => {
+  it('finds exactly what every detector finds, on word-like and other strings', () => {
+    const pieces = ['a', 'Z', '0', '7', '_', '-', 'sy', 'syt_', 'syr_', 'abcdefghijkl', 'eyJ', 'AAAA', '.', '@', ':', '+', '%40', '=', ' '];
+    let seed = 5;
+    const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) >>> 16) % n;
+    let shortcut = 0;
+    for (let i = 0; i < 3000; i++) {
+      let t = '';
+      // Mostly word pieces, so the shortcut is exercised, with an occasional other character.
+      for (let j = 1 + rnd(8); j > 0; j--) t += pieces[rnd(rnd(4) === 0 ? pieces.length : 12)]!;
+      if (/^[A-Za-z0-9_-]*$/.test(t)) shortcut++;
+      expect(detectInText(t), t).toEqual(detectInTextAll(t));
+    }
+    expect(detectInText('syt_YWxpY2U_abcdefghijkl_0123')).toHaveLength(1);
+    expect(shortcut).toBeGreaterThan(1000);
   });
 });

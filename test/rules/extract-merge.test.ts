@@ -30,16 +30,19 @@ function reference(structural: readonly Finding[], known: readonly Finding[], pa
 describe('mergeFindings', () => {
   it('agrees with the reference merge on random tiers (duplicates, case, phones, contact hashes)', () => {
     const kinds = ['email', 'phone', 'contact_hash', 'token'] as const;
-    const values = ['alice@example.org', 'ALICE@example.org', '+447700900123', '447700900123', 'abc', 'ABC'];
-    const wheres = ['request.query.a', 'request.body.addresses[0]', 'request.body.addresses[1]'];
+    // NUL-joined keys collide for 'a\u0000b' at 'w' and 'a' at 'b\u0000w': both merges keep that.
+    const values = ['alice@example.org', 'ALICE@example.org', '+447700900123', '447700900123', 'abc', 'ABC', 'a', 'a\u0000b'];
+    const wheres = ['request.query.a', 'request.body.addresses[0]', 'request.body.addresses[1]', 'w', 'b\u0000w'];
     let seed = 11;
     const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) >>> 16) % n;
-    const tier = (method: string): Finding[] =>
-      Array.from({ length: rnd(5) }, () => ({ kind: kinds[rnd(kinds.length)]!, value: values[rnd(values.length)]!, where: wheres[rnd(wheres.length)]!, method }));
-    for (let i = 0; i < 2000; i++) {
-      const s = tier('structural');
-      const k = tier('known-value:plain');
-      const p = tier('pattern');
+    const tier = (method: string, size: number): Finding[] =>
+      Array.from({ length: rnd(size) }, () => ({ kind: kinds[rnd(kinds.length)]!, value: values[rnd(values.length)]!, where: wheres[rnd(wheres.length)]!, method }));
+    // Tiers of 0-4 take the pairwise path; 0-12 cross into the keyed one (over 24 in all).
+    for (let i = 0; i < 4000; i++) {
+      const size = i % 2 === 0 ? 5 : 13;
+      const s = tier('structural', size);
+      const k = tier('known-value:plain', size);
+      const p = tier('pattern', size);
       expect(mergeFindings(s, k, p, []), JSON.stringify({ s, k, p })).toEqual(reference(s, k, p));
     }
   });
