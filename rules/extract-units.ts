@@ -12,13 +12,23 @@ export interface Unit {
   readonly where: string;
   readonly value: string | number;
   /** Field name for key-based detection (JSON key, query/form/multipart/cookie name). */
-  readonly key?: string;
+  readonly key?: string | undefined;
   readonly parent?: unknown;
   /** Lower-case header name when the unit is a header. */
-  readonly header?: string;
+  readonly header?: string | undefined;
   /** Whether the pattern tier scans it (headers like Host or Accept are not personal data). */
   readonly patterns: boolean;
 }
+
+/** Every unit gets all six fields (undefined when absent): one object shape for the tiers' loops. */
+const unit = (where: string, value: string | number, key: string | undefined, parent: unknown, header: string | undefined, patterns: boolean): Unit => ({
+  where,
+  value,
+  key,
+  parent,
+  header,
+  patterns,
+});
 
 export interface RequestUnits {
   readonly units: Unit[];
@@ -78,16 +88,16 @@ export function parseCookies(header: string): Array<[string, string]> {
 export function bodyUnits(body: DecodedBody, prefix: string, out: Unit[]): void {
   if (body.type === 'json') {
     for (const l of walkLeaves(body.json)) {
-      out.push({ where: joinWhere(prefix, l.path), value: l.value, key: l.key, parent: l.parent, patterns: true });
+      out.push(unit(joinWhere(prefix, l.path), l.value, l.key, l.parent, undefined, true));
     }
   } else if (body.type === 'form' && body.form) {
-    for (const [k, v] of body.form) out.push({ where: `request.form.${k}`, value: v, key: k, patterns: true });
+    for (const [k, v] of body.form) out.push(unit(`request.form.${k}`, v, k, undefined, undefined, true));
   } else if (body.type === 'multipart' && body.parts) {
     for (const p of body.parts) {
-      if (p.text !== undefined) out.push({ where: `request.multipart.${p.name}`, value: p.text, key: p.name, patterns: true });
+      if (p.text !== undefined) out.push(unit(`request.multipart.${p.name}`, p.text, p.name, undefined, undefined, true));
     }
   } else if (body.type === 'text' && body.text !== undefined) {
-    out.push({ where: prefix, value: body.text, patterns: true });
+    out.push(unit(prefix, body.text, undefined, undefined, undefined, true));
   }
 }
 
@@ -106,24 +116,24 @@ export function requestUnits(ex: Exchange, params: Readonly<Record<string, strin
   for (const [name, raw] of Object.entries(params)) {
     covered ??= new Set<string>();
     for (const seg of raw.split('/')) covered.add(seg);
-    units.push({ where: `request.path.${name}`, value: percentDecodeLenient(raw), key: name, patterns: true });
+    units.push(unit(`request.path.${name}`, percentDecodeLenient(raw), name, undefined, undefined, true));
   }
   for (const seg of pathname.split('/')) {
     if (seg === '') continue;
     const decoded = percentDecodeLenient(seg);
-    if (covered === undefined || (!covered.has(seg) && !covered.has(decoded))) units.push({ where: 'request.path', value: decoded, patterns: true });
+    if (covered === undefined || (!covered.has(seg) && !covered.has(decoded))) units.push(unit('request.path', decoded, undefined, undefined, undefined, true));
   }
   if (query !== '') {
     for (const [k, v] of queryPairs(query)) {
-      if (v !== '') units.push({ where: `request.query.${k}`, value: v, key: k, patterns: true });
+      if (v !== '') units.push(unit(`request.query.${k}`, v, k, undefined, undefined, true));
     }
   }
   for (const [name, value] of req.headers) {
     const h = name.toLowerCase();
     if (h === 'cookie') {
-      for (const [k, v] of parseCookies(value)) units.push({ where: `request.cookie.${k}`, value: v, key: k, patterns: true });
+      for (const [k, v] of parseCookies(value)) units.push(unit(`request.cookie.${k}`, v, k, undefined, undefined, true));
     } else if (value !== '') {
-      units.push({ where: `request.header.${h}`, value, header: h, patterns: !NO_PATTERN_HEADERS.has(h) && !h.startsWith('sec-') });
+      units.push(unit(`request.header.${h}`, value, undefined, undefined, h, !NO_PATTERN_HEADERS.has(h) && !h.startsWith('sec-')));
     }
   }
   const body = decodeBody(req.body, req.headers);
