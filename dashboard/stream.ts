@@ -57,7 +57,8 @@ export function attachStream(
   const clients = new Set<Client>();
   const stats = { connected: 0, refused: 0, coalescedBatches: 0, droppedClients: 0 };
 
-  const send = (c: Client, items: readonly FlowItem[], frame: string): void => {
+  /** `frame`: the batch's JSON text, or its UTF-8 bytes (encoded once for every client). */
+  const send = (c: Client, items: readonly FlowItem[], frame: string | Buffer): void => {
     const buffered = c.ws.bufferedAmount;
     if (buffered > limits.hardLimit || (c.slowSince !== null && Date.now() - c.slowSince > limits.slowMs)) {
       stats.droppedClients++;
@@ -76,12 +77,15 @@ export function attachStream(
       c.ws.send(JSON.stringify({ type: 'gap', missed: c.missed }));
       c.missed = 0;
     }
-    if (items.length > 0) c.ws.send(frame);
+    // A text frame either way (ws would otherwise send a Buffer as binary).
+    if (items.length > 0) c.ws.send(frame, { binary: false });
   };
 
   const unsubscribe = deps.hub.subscribe((items, frame) => {
+    // ws turns a string into UTF-8 on every send: do it once per batch, not once per client.
+    let bytes: Buffer | undefined;
     for (const c of clients) {
-      if (c.ready) send(c, items, frame);
+      if (c.ready) send(c, items, (bytes ??= Buffer.from(frame, 'utf8')));
       else if (c.held.length < limits.replayMax) c.held.push(...items);
       else c.missed += items.length;
     }

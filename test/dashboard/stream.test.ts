@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import type { Audit } from '../../core/audit.js';
 import { createStreamStage } from '../../dashboard/stage.js';
 import { exchange, startHarness, type Harness } from './harness.js';
@@ -40,6 +41,33 @@ describe('the live stream', () => {
     expect(item.leaks).toContainEqual(expect.objectContaining({ kind: 'email', value: 'alice@example.org', where: 'request.body.email' }));
     expect(new Date(item.time).toISOString()).toBe(item.time);
     ws.close();
+  });
+
+  it('sends each batch as one text frame, the same to every client', async () => {
+    h = await startHarness();
+    const url = h.base.replace(/^http/, 'ws') + '/api/stream';
+    const clients = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<{ ws: WebSocket; got: Array<{ text: string; binary: boolean }> }>((resolve, reject) => {
+            const ws = new WebSocket(url, { headers: auth(h!) });
+            const got: Array<{ text: string; binary: boolean }> = [];
+            ws.on('message', (d, binary) => got.push({ text: d.toString(), binary }));
+            ws.on('open', () => resolve({ ws, got }));
+            ws.on('error', reject);
+          }),
+      ),
+    );
+    const stage = createStreamStage(h.dash.hub);
+    for (let i = 0; i < 3; i++) stage.run({ exchange: exchange(), audit: AUDIT });
+    h.dash.hub.flushNow();
+    const flows = (got: Array<{ text: string; binary: boolean }>) => got.filter((m) => m.text.startsWith('{"type":"flows"'));
+    await until(() => clients.every((c) => flows(c.got).length === 1));
+    const [a, b] = clients.map((c) => flows(c.got)[0]!);
+    expect(a!.binary).toBe(false);
+    expect(b).toEqual(a);
+    expect(JSON.parse(a!.text).items).toHaveLength(3);
+    for (const c of clients) c.ws.close();
   });
 
   it('batches many exchanges into few frames, and publish() stays cheap', async () => {
