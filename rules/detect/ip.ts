@@ -38,7 +38,9 @@ export function detectIps(text: string): Candidate[] {
       }
     }
   }
-  if (text.includes(':') && /[0-9A-Fa-f]:[0-9A-Fa-f:]/.test(text)) {
+  // The IPv6 shape needs two colons and a hex digit next to one (`12:30` or one `host:port` never run it).
+  const colon = text.indexOf(':');
+  if (colon !== -1 && text.indexOf(':', colon + 1) !== -1 && /[0-9A-Fa-f]:[0-9A-Fa-f:]/.test(text)) {
     V6.lastIndex = 0;
     for (let m = V6.exec(text); m !== null; m = V6.exec(text)) {
       if (m[0].length >= 6 && isPublicIp(m[0])) {

@@ -35,6 +35,8 @@ export function detectMatrixIds(text: string): Candidate[] {
       if (kind) out.push({ kind, value: m[0], start: m.index, end: m.index + m[0].length });
     }
   }
+  // A hash id is a sigil plus 43 characters: shorter text cannot hold one.
+  if (s.length < 44) return out;
   HASH_ID.lastIndex = 0;
   for (let m = HASH_ID.exec(s); m !== null; m = HASH_ID.exec(s)) {
     const body = m[2]!;
