@@ -44,11 +44,33 @@ export function detectByField(value: string | number, f: FieldContext): Candidat
 // detector but the Synapse-token one needs one of `@ . : + % = ! $ #`, a space or `candidate:`.
 const WORDISH = /^[A-Za-z0-9_-]*$/;
 
-/** Candidates found in the text itself. SDP-looking text keeps private host candidates. */
-export function detectInText(input: string): Candidate[] {
+// Request units repeat from one exchange to the next (the same user id, e-mail, server name or
+// User-Agent in every request a client sends), and the full detector pass is ~1 µs: short texts
+// remember their answer. A pure function of the text, so the memo cannot change a result; it is
+// bounded (past MEMO_ENTRIES distinct texts it starts over) and holds frozen answers only.
+const MEMO_TEXT_MAX = 256;
+const MEMO_ENTRIES = 4096;
+let memo = new Map<string, readonly Candidate[]>();
+const NO_CANDIDATES: readonly Candidate[] = Object.freeze([]);
+
+function frozen(list: Candidate[]): readonly Candidate[] {
+  if (list.length === 0) return NO_CANDIDATES;
+  for (const c of list) Object.freeze(c);
+  return Object.freeze(list);
+}
+
+/** Candidates found in the text itself (read-only). SDP-looking text keeps private host candidates. */
+export function detectInText(input: string): readonly Candidate[] {
   const text = input.length > PATTERN_SCAN_LIMIT ? input.slice(0, PATTERN_SCAN_LIMIT) : input;
-  if (WORDISH.test(text)) return text.includes('sy') ? detectTokens(text) : [];
-  return detectInTextAll(text);
+  if (WORDISH.test(text)) return text.includes('sy') ? detectTokens(text) : NO_CANDIDATES;
+  if (text.length > MEMO_TEXT_MAX) return detectInTextAll(text);
+  let found = memo.get(text);
+  if (found === undefined) {
+    found = frozen(detectInTextAll(text));
+    if (memo.size >= MEMO_ENTRIES) memo = new Map();
+    memo.set(text, found);
+  }
+  return found;
 }
 
 const append = (out: Candidate[], more: readonly Candidate[]): void => {

@@ -147,3 +147,22 @@ describe('detectInText word-only shortcut', () => {
     expect(shortcut).toBeGreaterThan(1000);
   });
 });
+
+describe('detectInText memo', () => {
+  it('answers a repeated text like the first time, read-only, also after the memo starts over', () => {
+    const texts = ['alice@example.org', 'call +44 7700 900123', '@bob:matrix.org', 'ip 203.0.113.9', 'nothing here.', '2026-11-29T17:05:53.123Z'];
+    const first = texts.map((t) => detectInTextAll(t));
+    for (let round = 0; round < 3; round++) {
+      texts.forEach((t, i) => expect(detectInText(t), t).toEqual(first[i]));
+    }
+    const hit = detectInText('alice@example.org');
+    expect(Object.isFrozen(hit) && Object.isFrozen(hit[0])).toBe(true);
+    // Push well past the bound with distinct texts, then check the originals again.
+    for (let i = 0; i < 10_000; i++) detectInText(`u${i}@example.org`);
+    texts.forEach((t, i) => expect(detectInText(t), t).toEqual(first[i]));
+    // detectPatterns hands out its own array, never the memo's.
+    const mine = detectPatterns('alice@example.org');
+    mine.push({ kind: 'email', value: 'x@y.org', start: 0, end: 7 });
+    expect(detectInText('alice@example.org')).toEqual(first[0]);
+  });
+});
