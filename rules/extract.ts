@@ -13,7 +13,7 @@ import { runExtractors, type Side } from './extract-structural.js';
 import { mergeFindings } from './extract-merge.js';
 import { joinWhere, requestUnits, type Unit } from './extract-units.js';
 import { matchIdentityLookup } from './identity-hash.js';
-import { findKnownInBytes, findKnownValues, type KnownValueIndex } from './known-values.js';
+import { findKnownInBytes, knownValuesIn, type KnownValueIndex } from './known-values.js';
 import { joinKey } from './json-path.js';
 import type { RuleMatch } from './types.js';
 
@@ -82,7 +82,7 @@ function knownFindings(units: readonly Unit[], body: DecodedBody, bodyWhere: str
   // One scan per unit, no joined pre-pass: a unit's hits are hits of the joined text too, so the
   // pre-pass only saved work when nothing matched, and findKnownValues allocates nothing then.
   for (const u of units) {
-    for (const v of findKnownValues(index, typeof u.value === 'string' ? u.value : String(u.value))) {
+    for (const v of knownValuesIn(index, typeof u.value === 'string' ? u.value : String(u.value))) {
       out.push(known(v.identity.kind, v.identity.value, u.where, v.chain));
     }
   }

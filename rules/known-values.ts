@@ -208,6 +208,31 @@ export function findKnownValues(index: KnownValueIndex, text: string): KnownVari
   return hits ?? [];
 }
 
+// The same short strings come back in request after request (a user id, a device id, a server
+// name, header values): remember findKnownValues' answer per index for texts up to MEMO_TEXT_MAX
+// characters. The answer depends only on (index, text); the memo is bounded (it starts over past
+// MEMO_ENTRIES) and dies with the index (a reload builds a new one).
+const MEMO_TEXT_MAX = 256;
+const MEMO_ENTRIES = 4096;
+const NO_HITS: readonly KnownVariant[] = Object.freeze([]);
+const memos = new WeakMap<KnownValueIndex, Map<string, readonly KnownVariant[]>>();
+
+/** findKnownValues, remembered for short texts; the answer is read-only (it may be shared). */
+export function knownValuesIn(index: KnownValueIndex, text: string): readonly KnownVariant[] {
+  if (index.identities.length === 0 || text.length === 0) return NO_HITS;
+  if (text.length > MEMO_TEXT_MAX) return findKnownValues(index, text);
+  let memo = memos.get(index);
+  if (memo === undefined) memos.set(index, (memo = new Map()));
+  let hits = memo.get(text);
+  if (hits === undefined) {
+    const found = findKnownValues(index, text);
+    hits = found.length === 0 ? NO_HITS : Object.freeze(found);
+    if (memo.size >= MEMO_ENTRIES) memo.clear();
+    memo.set(text, hits);
+  }
+  return hits;
+}
+
 /** Known values in a binary body (protobuf, unknown formats): byte search of the long variants. */
 export function findKnownInBytes(index: KnownValueIndex, bytes: Buffer, limit = 1024 * 1024): KnownVariant[] {
   const b = bytes.length > limit ? bytes.subarray(0, limit) : bytes;

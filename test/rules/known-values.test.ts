@@ -6,6 +6,7 @@ import {
   buildKnownValueIndex,
   findKnownInBytes,
   findKnownValues,
+  knownValuesIn,
   parseIdentitiesText,
   parseIdentity,
 } from '../../rules/known-values.js';
@@ -126,6 +127,21 @@ describe('known-value index', () => {
       const got = findKnownValues(many, text).map((v) => `${v.identity.value} ${v.chain}`).sort();
       expect(got, text).toEqual(reference(text));
     }
+  });
+  it('knownValuesIn answers like findKnownValues, per index, read-only, past its bound and for long text', () => {
+    const a = buildKnownValueIndex([{ kind: 'email', value: 'alice@example.org' }]);
+    const b = buildKnownValueIndex([{ kind: 'device_id', value: 'DEVICE1234' }]);
+    const texts = ['alice@example.org', 'x DEVICE1234 y', 'ALICE@EXAMPLE.ORG', 'nothing', `${'z'.repeat(300)}alice@example.org`];
+    for (let round = 0; round < 2; round++) {
+      for (const t of texts) {
+        expect(knownValuesIn(a, t), t).toEqual(findKnownValues(a, t));
+        expect(knownValuesIn(b, t), t).toEqual(findKnownValues(b, t));
+      }
+    }
+    expect(Object.isFrozen(knownValuesIn(a, 'alice@example.org'))).toBe(true);
+    for (let i = 0; i < 10_000; i++) knownValuesIn(a, `n${i}`);
+    for (const t of texts) expect(knownValuesIn(a, t), t).toEqual(findKnownValues(a, t));
+    expect(knownValuesIn(buildKnownValueIndex([]), 'alice@example.org')).toEqual([]);
   });
   it('nothing for unrelated text and an empty index', () => {
     expect(findKnownValues(idx, 'nothing to see here at all')).toEqual([]);
