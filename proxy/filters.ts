@@ -23,10 +23,22 @@ type Destination = ClientRequest | ServerResponse;
 const none = (global: readonly unknown[] | undefined, perCtx: readonly unknown[] | undefined): boolean =>
   global !== undefined && global.length === 0 && (perCtx === undefined || perCtx.length === 0);
 
+/**
+ * Bytes we let queue on a destination before waiting for 'drain'. Node's http write() returns false
+ * once one 16 KiB TLS record is queued (the socket's high-water mark), and waiting on every false
+ * made each upstream record its own SSL_write + syscall to the client: a 64 KiB upstream read turns
+ * into ~4 records emitted in one tick. Node corks the socket for that tick on the first write, so
+ * letting the rest of the burst queue sends it as one writev (one SSL_write, one syscall).
+ * writableLength counts what the peer has not taken yet, so a slow receiver still stops us here:
+ * the bound per connection is this budget plus one chunk.
+ */
+export const WRITE_BURST_BYTES = 64 * 1024;
+
 /** Writes, then calls `done` once the destination can take more (or is gone). */
 function writeThenWait(dest: Destination, chunk: Buffer, done: () => void, onWait?: () => void, onResume?: () => void): void {
   if (dest.destroyed) return done();
-  if (dest.write(chunk)) return done();
+  // A false write() set the destination's need-drain flag, so 'drain' still comes if we wait later.
+  if (dest.write(chunk) || dest.writableLength < WRITE_BURST_BYTES) return done();
   onWait?.();
   const finish = (): void => {
     dest.off('drain', finish);
