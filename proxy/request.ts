@@ -65,7 +65,6 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
     ...(tunnel ? { tls: { intercepted: true, ...(tunnel.sni ? { sni: tunnel.sni } : {}), ...(tunnel.clientProtocol ? { clientProtocol: tunnel.clientProtocol } : {}) } } : {}),
     captureLimit: ec.captureLimit,
     upstreamTimeoutMs: ec.upstreamTimeoutMs,
-    isForbiddenPeer: (a, p) => ec.loopGuard.isForbidden(a, p),
   });
   attachFlow(ctx, flow);
   ec.active++;
@@ -108,7 +107,10 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
     opts.port = dial.port;
     opts.path = upstreamPath;
     opts.headers = flatten(out);
+    // Always one of our agents: agent-guard.ts checks each of their sockets' peers (loops).
     opts.agent = t.scheme === 'https' ? ec.upstream.httpsAgent : ec.upstream.httpAgent;
+    // The upstream idle timeout, applied by Node to the request's socket (see Flow.attachUpstream).
+    opts.timeout = ec.upstreamTimeoutMs;
     proceed();
   };
 
