@@ -17,11 +17,16 @@ import { targetOf, type RequestTarget } from './target.js';
 import { captureOf } from './tee.js';
 import { httpExchange } from './to-exchange.js';
 
-const requestStarts = new WeakMap<IncomingMessage, { url: string; at: number }>();
+const absoluteUrls = new WeakMap<IncomingMessage, string>();
 
-/** Prepended 'request' listener: the library rewrites req.url before our hook sees it. */
+/**
+ * Prepended 'request' listener: the library rewrites an absolute `http://` req.url to its path
+ * (proxy.js parseHostAndPort) before our hook sees it, so those URLs are kept here. Other URLs
+ * reach our hook untouched and cost nothing here (origin-form is the rule inside tunnels).
+ */
 export function rememberRequest(req: IncomingMessage): void {
-  requestStarts.set(req, { url: req.url ?? '', at: Date.now() });
+  const url = req.url;
+  if (url !== undefined && url.startsWith('http://')) absoluteUrls.set(req, url);
 }
 
 /** Answers locally (gate 'respond', refusals, errors); the client's body is drained, not sent. */
@@ -49,7 +54,9 @@ function refuse(ctx: LibCtx, flow: Flow, status: number, code: ErrorCode, messag
 export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallback): void {
   const req = ctx.clientToProxyRequest;
   const res = ctx.proxyToClientResponse;
-  const start = requestStarts.get(req) ?? { url: req.url ?? '', at: Date.now() };
+  // The library calls its onRequest handlers synchronously from the server's 'request' event, so
+  // this is the time the request head arrived.
+  const start = { url: absoluteUrls.get(req) ?? req.url ?? '', at: Date.now() };
   const tunnel = tunnelOf(req.socket);
   if (tunnel) tunnel.requests++;
   const rawHeaders = pairRawHeaders(req.rawHeaders);
@@ -68,7 +75,8 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
   });
   attachFlow(ctx, flow);
   ec.active++;
-  res.once('close', () => {
+  // 'close' comes once per response: `on` spares the once-wrapper.
+  res.on('close', () => {
     ec.active--;
     if (!res.writableFinished) {
       // Client abort must reach upstream (the library kept pulling ~2 GB after the client left).
