@@ -93,7 +93,10 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
   if (!tunnel && ec.allowClient && !ec.allowClient(client.address)) return refuse(ctx, flow, 403, ERR.CLIENT_DENIED, 'client not allowed');
   if (!result.ok) return refuse(ctx, flow, result.status, result.code, result.message);
   const dial = ec.upstream.dialTarget(t.host, t.port);
-  if (ec.loopGuard.isForbidden(dial.host, dial.port)) return refuse(ctx, flow, 508, ERR.LOOP, 'refusing to proxy to this proxy');
+  // A tunnel's target was checked when the tunnel opened (connect.ts, transparent-accept.ts) and
+  // cannot change; only requests that name their own host need the check here. (Whatever the name,
+  // agent-guard.ts still checks each upstream socket's real peer.)
+  if ((!tunnel || tunnel.routeByHost) && ec.loopGuard.isForbidden(dial.host, dial.port)) return refuse(ctx, flow, 508, ERR.LOOP, 'refusing to proxy to this proxy');
 
   const head: RequestHead = { method, url: t.url, scheme: t.scheme, host: t.host, port: t.port, path: t.path, headers: rawHeaders, client };
   let upstreamPath = t.path;
