@@ -49,6 +49,10 @@ export interface TunnelInfo {
    * does so after the server side considers the handshake done, so "closed with a TLS alert and
    * never used" is the signal for a tls-failure too. */
   requests: number;
+  /** A Host header value already found to name this tunnel's host (target.ts skips re-parsing it). */
+  matchedHost?: string;
+  /** `scheme://authority` of requests on this tunnel, built once (target.ts). */
+  origin?: string;
 }
 
 const tunnels = new WeakMap<object, TunnelInfo>();

@@ -7,26 +7,45 @@
  * - empty body with async handlers: the originals call end() before pending chunk callbacks run.
  *   A Writable runs one _write at a time and _final only after all of them.
  * They also tee each chunk into the flow's capture (passive: framing is untouched).
+ * These Writable versions run only when data/end handlers are registered; without any (the usual
+ * case) direct-filters.ts does the same work synchronously, and picks between the two.
  */
 import { Writable } from 'node:stream';
 import type { ClientRequest, ServerResponse } from 'node:http';
 import { flowOf } from './flow.js';
 import type { LibCtx, LibProxy } from './lib-types.js';
 
-type Destination = ClientRequest | ServerResponse;
+export type Destination = ClientRequest | ServerResponse;
 
 /**
  * The library runs every chunk and every end through async.forEach over (global ++ per-ctx)
  * handler lists, even when both are empty (they always are: leakwatch registers no data/end
  * handlers). Skipping that saves an array concat and a few closures per chunk.
  */
-const none = (global: readonly unknown[] | undefined, perCtx: readonly unknown[] | undefined): boolean =>
+export const none = (global: readonly unknown[] | undefined, perCtx: readonly unknown[] | undefined): boolean =>
   global !== undefined && global.length === 0 && (perCtx === undefined || perCtx.length === 0);
+
+/**
+ * Bytes we let queue on a destination before waiting for 'drain'. Node's http write() returns false
+ * once one 16 KiB TLS record is queued (the socket's high-water mark), and waiting on every false
+ * made each upstream record its own SSL_write + syscall to the client: a 64 KiB upstream read turns
+ * into ~4 records emitted in one tick. Node corks the socket for that tick on the first write, so
+ * letting the rest of the burst queue sends it as one writev (one SSL_write, one syscall).
+ * writableLength counts what the peer has not taken yet, so a slow receiver still stops us here:
+ * the bound per connection is this budget plus one chunk.
+ */
+export const WRITE_BURST_BYTES = 64 * 1024;
+
+/** Writes; true when the caller may write more now, false when it must wait for 'drain'. */
+export function writeWithinBudget(dest: Destination, chunk: Buffer): boolean {
+  // A false write() set the destination's need-drain flag, so 'drain' still comes if we wait later.
+  return dest.write(chunk) || dest.writableLength < WRITE_BURST_BYTES;
+}
 
 /** Writes, then calls `done` once the destination can take more (or is gone). */
 function writeThenWait(dest: Destination, chunk: Buffer, done: () => void, onWait?: () => void, onResume?: () => void): void {
   if (dest.destroyed) return done();
-  if (dest.write(chunk)) return done();
+  if (writeWithinBudget(dest, chunk)) return done();
   onWait?.();
   const finish = (): void => {
     dest.off('drain', finish);

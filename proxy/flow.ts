@@ -4,7 +4,6 @@
  * (filters.ts) and by the error handler, so the library's objects never carry our data.
  */
 import type { ClientRequest } from 'node:http';
-import type { Socket } from 'node:net';
 import { ERR, type ErrorCode } from '../core/errors.js';
 import type { AppliedVerdict, ExchangeError, Peer, RawHeaders, RequestPart, TlsFacts } from '../core/exchange.js';
 import { BodyTee } from './tee.js';
@@ -24,8 +23,6 @@ export interface FlowInit {
   readonly tls?: TlsFacts;
   readonly captureLimit: number;
   readonly upstreamTimeoutMs: number;
-  /** Loop guard applied to the real peer of every upstream socket (a DNS name may point at us). */
-  readonly isForbiddenPeer: (address: string, port: number) => boolean;
 }
 
 export class Flow {
@@ -39,7 +36,6 @@ export class Flow {
   localResponse?: LocalResponse;
   recorded = false;
   #upstream?: ClientRequest;
-  #socket?: Socket;
 
   constructor(readonly init: FlowInit) {
     this.requestTee = new BodyTee(init.captureLimit);
@@ -52,29 +48,20 @@ export class Flow {
   }
 
   /**
-   * Called by our request filter right after the library created the upstream request. Arms the
-   * upstream idle timeout (the library has none: a hung origin hung the client forever) and the
-   * loop check on the socket's real peer.
+   * Called by our request filter right after the library created the upstream request. The
+   * upstream idle timeout (the library had none: a hung origin hung the client forever) is the
+   * request's `timeout` option, set in request.ts: Node applies it to the socket itself, and not
+   * at all when it equals the agent's timeout (already on every pooled socket), so no timer and
+   * no 'socket' listener is created per request. We only listen for the timeout.
+   * The loop check on the socket's real peer lives in agent-guard.ts: every upstream socket comes
+   * from our guarded agents (request.ts always sets one) and is checked once, when it connects,
+   * instead of once per request.
    */
   attachUpstream(req: ClientRequest): void {
     this.#upstream = req;
-    req.setTimeout(this.init.upstreamTimeoutMs);
-    req.once('timeout', () => {
+    req.on('timeout', () => {
       this.fail(ERR.UPSTREAM_TIMEOUT, `no data from upstream for ${this.init.upstreamTimeoutMs} ms`);
       req.destroy(Object.assign(new Error('upstream timeout'), { code: ERR.UPSTREAM_TIMEOUT }));
-    });
-    req.once('socket', (socket: Socket) => {
-      this.#socket = socket;
-      const check = (): void => {
-        const address = socket.remoteAddress;
-        const port = socket.remotePort;
-        if (address !== undefined && port !== undefined && this.init.isForbiddenPeer(address, port)) {
-          this.fail(ERR.LOOP, 'upstream is this proxy');
-          req.destroy(Object.assign(new Error('loop'), { code: ERR.LOOP }));
-        }
-      };
-      if (socket.remoteAddress !== undefined && !socket.connecting) check();
-      else socket.once('connect', check);
     });
   }
 
@@ -87,11 +74,12 @@ export class Flow {
    * must not count as an upstream timeout.
    */
   suspendUpstreamTimer(): void {
-    this.#socket?.setTimeout(0);
+    this.#upstream?.socket?.setTimeout(0);
   }
 
   resumeUpstreamTimer(): void {
-    if (this.#socket && !this.#socket.destroyed) this.#socket.setTimeout(this.init.upstreamTimeoutMs);
+    const socket = this.#upstream?.socket;
+    if (socket && !socket.destroyed) socket.setTimeout(this.init.upstreamTimeoutMs);
   }
 }
 

@@ -18,6 +18,8 @@ export interface LibRequestOptions {
   /** The library builds an object; we hand Node a flat raw [name, value, ...] array instead. */
   headers: Record<string, string | string[] | undefined> | string[];
   agent: http.Agent | false;
+  /** Passed through to http(s).request: the socket idle timeout while this request uses it. */
+  timeout?: number;
 }
 
 /** One HTTP exchange as the library tracks it (`ctx`). */

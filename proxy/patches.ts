@@ -5,7 +5,7 @@
  * createRequire so we patch the very module instance it uses.
  */
 import { createRequire } from 'node:module';
-import { BackpressureRequestFilter, BackpressureResponseFilter } from './filters.js';
+import { leakwatchRequestFilter, leakwatchResponseFilter } from './direct-filters.js';
 import type { LibProxy } from './lib-types.js';
 
 const require = createRequire(import.meta.url);
@@ -36,11 +36,11 @@ export interface PatchState {
 }
 
 export function installModulePatches(): void {
-  if (requestFilterModule['ProxyFinalRequestFilter'] !== BackpressureRequestFilter) {
-    requestFilterModule['ProxyFinalRequestFilter'] = BackpressureRequestFilter;
+  if (requestFilterModule['ProxyFinalRequestFilter'] !== leakwatchRequestFilter) {
+    requestFilterModule['ProxyFinalRequestFilter'] = leakwatchRequestFilter;
   }
-  if (responseFilterModule['ProxyFinalResponseFilter'] !== BackpressureResponseFilter) {
-    responseFilterModule['ProxyFinalResponseFilter'] = BackpressureResponseFilter;
+  if (responseFilterModule['ProxyFinalResponseFilter'] !== leakwatchResponseFilter) {
+    responseFilterModule['ProxyFinalResponseFilter'] = leakwatchResponseFilter;
   }
   if (!originalCreate) {
     const ca = caModule.default;

@@ -17,11 +17,16 @@ import { targetOf, type RequestTarget } from './target.js';
 import { captureOf } from './tee.js';
 import { httpExchange } from './to-exchange.js';
 
-const requestStarts = new WeakMap<IncomingMessage, { url: string; at: number }>();
+const absoluteUrls = new WeakMap<IncomingMessage, string>();
 
-/** Prepended 'request' listener: the library rewrites req.url before our hook sees it. */
+/**
+ * Prepended 'request' listener: the library rewrites an absolute `http://` req.url to its path
+ * (proxy.js parseHostAndPort) before our hook sees it, so those URLs are kept here. Other URLs
+ * reach our hook untouched and cost nothing here (origin-form is the rule inside tunnels).
+ */
 export function rememberRequest(req: IncomingMessage): void {
-  requestStarts.set(req, { url: req.url ?? '', at: Date.now() });
+  const url = req.url;
+  if (url !== undefined && url.startsWith('http://')) absoluteUrls.set(req, url);
 }
 
 /** Answers locally (gate 'respond', refusals, errors); the client's body is drained, not sent. */
@@ -49,7 +54,9 @@ function refuse(ctx: LibCtx, flow: Flow, status: number, code: ErrorCode, messag
 export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallback): void {
   const req = ctx.clientToProxyRequest;
   const res = ctx.proxyToClientResponse;
-  const start = requestStarts.get(req) ?? { url: req.url ?? '', at: Date.now() };
+  // The library calls its onRequest handlers synchronously from the server's 'request' event, so
+  // this is the time the request head arrived.
+  const start = { url: absoluteUrls.get(req) ?? req.url ?? '', at: Date.now() };
   const tunnel = tunnelOf(req.socket);
   if (tunnel) tunnel.requests++;
   const rawHeaders = pairRawHeaders(req.rawHeaders);
@@ -65,11 +72,11 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
     ...(tunnel ? { tls: { intercepted: true, ...(tunnel.sni ? { sni: tunnel.sni } : {}), ...(tunnel.clientProtocol ? { clientProtocol: tunnel.clientProtocol } : {}) } } : {}),
     captureLimit: ec.captureLimit,
     upstreamTimeoutMs: ec.upstreamTimeoutMs,
-    isForbiddenPeer: (a, p) => ec.loopGuard.isForbidden(a, p),
   });
   attachFlow(ctx, flow);
   ec.active++;
-  res.once('close', () => {
+  // 'close' comes once per response: `on` spares the once-wrapper.
+  res.on('close', () => {
     ec.active--;
     if (!res.writableFinished) {
       // Client abort must reach upstream (the library kept pulling ~2 GB after the client left).
@@ -86,7 +93,10 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
   if (!tunnel && ec.allowClient && !ec.allowClient(client.address)) return refuse(ctx, flow, 403, ERR.CLIENT_DENIED, 'client not allowed');
   if (!result.ok) return refuse(ctx, flow, result.status, result.code, result.message);
   const dial = ec.upstream.dialTarget(t.host, t.port);
-  if (ec.loopGuard.isForbidden(dial.host, dial.port)) return refuse(ctx, flow, 508, ERR.LOOP, 'refusing to proxy to this proxy');
+  // A tunnel's target was checked when the tunnel opened (connect.ts, transparent-accept.ts) and
+  // cannot change; only requests that name their own host need the check here. (Whatever the name,
+  // agent-guard.ts still checks each upstream socket's real peer.)
+  if ((!tunnel || tunnel.routeByHost) && ec.loopGuard.isForbidden(dial.host, dial.port)) return refuse(ctx, flow, 508, ERR.LOOP, 'refusing to proxy to this proxy');
 
   const head: RequestHead = { method, url: t.url, scheme: t.scheme, host: t.host, port: t.port, path: t.path, headers: rawHeaders, client };
   let upstreamPath = t.path;
@@ -108,7 +118,10 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
     opts.port = dial.port;
     opts.path = upstreamPath;
     opts.headers = flatten(out);
+    // Always one of our agents: agent-guard.ts checks each of their sockets' peers (loops).
     opts.agent = t.scheme === 'https' ? ec.upstream.httpsAgent : ec.upstream.httpAgent;
+    // The upstream idle timeout, applied by Node to the request's socket (see Flow.attachUpstream).
+    opts.timeout = ec.upstreamTimeoutMs;
     proceed();
   };
 

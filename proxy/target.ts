@@ -29,9 +29,15 @@ function splitAuthority(authority: string): { host: string; port?: number } | un
   return port === undefined ? undefined : { host, port };
 }
 
+const SLASH = 0x2f;
+
+/** `scheme://authority`, the default port left out. */
+function originOf(scheme: 'http' | 'https', host: string, port: number): string {
+  return `${scheme}://${formatAuthority(host, port, scheme === 'https' ? 443 : 80)}`;
+}
+
 function build(scheme: 'http' | 'https', host: string, port: number, path: string): RequestTarget {
-  const authority = formatAuthority(host, port, scheme === 'https' ? 443 : 80);
-  return { scheme, host, port, path, url: `${scheme}://${authority}${path}` };
+  return { scheme, host, port, path, url: originOf(scheme, host, port) + path };
 }
 
 export function targetOf(rawUrl: string, hostHeader: string | undefined, tunnel: TunnelInfo | undefined, isSSL: boolean): TargetResult {
@@ -39,9 +45,12 @@ export function targetOf(rawUrl: string, hostHeader: string | undefined, tunnel:
   if (tunnel) {
     const scheme = isSSL ? 'https' : 'http';
     let path = rawUrl;
-    const abs = /^https?:\/\/[^/?#]*/i.exec(rawUrl);
-    if (abs) path = rawUrl.slice(abs[0].length) || '/';
-    if (!path.startsWith('/') && path !== '*') return bad(400, ERR.BAD_TARGET, 'bad request target');
+    // Origin-form ("/...") is what clients send inside a tunnel: no regex for it.
+    if (rawUrl.charCodeAt(0) !== SLASH) {
+      const abs = /^https?:\/\/[^/?#]*/i.exec(rawUrl);
+      if (abs) path = rawUrl.slice(abs[0].length) || '/';
+      if (!path.startsWith('/') && path !== '*') return bad(400, ERR.BAD_TARGET, 'bad request target');
+    }
     if (tunnel.routeByHost) {
       // Transparent plain HTTP (sent here by DNS): the Host header is the only name there is.
       const h = hostHeader === undefined ? undefined : splitAuthority(hostHeader.trim());
@@ -49,12 +58,16 @@ export function targetOf(rawUrl: string, hostHeader: string | undefined, tunnel:
       if (!h || !name) return bad(400, ERR.BAD_TARGET, 'no usable Host header to route by');
       return { ok: true, target: build(scheme, name.host, h.port ?? tunnel.port, path) };
     }
-    if (hostHeader !== undefined) {
+    // A keep-alive tunnel repeats the same Host header on every request: parsed once per tunnel.
+    if (hostHeader !== undefined && hostHeader !== tunnel.matchedHost) {
       const h = splitAuthority(hostHeader.trim());
       const name = h && parseHost(h.host);
       if (!name || name.host !== tunnel.host) return bad(421, ERR.BAD_TARGET, 'Host header does not match the CONNECT target');
+      tunnel.matchedHost = hostHeader;
     }
-    return { ok: true, target: build(scheme, tunnel.host, tunnel.port, path) };
+    // The tunnel's scheme, host and port never change, and neither does the URL's start.
+    const origin = (tunnel.origin ??= originOf(scheme, tunnel.host, tunnel.port));
+    return { ok: true, target: { scheme, host: tunnel.host, port: tunnel.port, path, url: origin + path } };
   }
   const m = /^http:\/\/([^/?#]*)(.*)$/i.exec(rawUrl);
   if (!m) return bad(400, ERR.BAD_TARGET, 'not an absolute http:// URL (use CONNECT for https)');
