@@ -6,7 +6,7 @@
  * "[". Anything that is not an LDH name (<= 253 chars) or an IP literal with a port 1-65535 is
  * rejected before it reaches any other code.
  */
-import { isIP } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 
 export interface HostPort {
   /** Lower case, no brackets, no trailing dot. */
@@ -33,7 +33,9 @@ export function parsePort(text: string): number | undefined {
  * resolvers treat `127.1` or `0x7f.1` as IPv4 addresses, which would slip past the loop guard.
  */
 export function parseHost(raw: string): { host: string; hostKind: HostPort['hostKind'] } | undefined {
-  const ipKind = isIP(raw);
+  // Every request's host passes here: only text with a colon can be IPv6, so names never meet
+  // Node's long IPv6 regex (it showed in the profile), with the same answers as isIP().
+  const ipKind = raw.includes(':') ? (isIPv6(raw) ? 6 : 0) : isIPv4(raw) ? 4 : 0;
   if (ipKind === 4) return { host: raw, hostKind: 'ipv4' };
   if (ipKind === 6) return raw.includes('%') ? undefined : { host: raw.toLowerCase(), hostKind: 'ipv6' };
   const name = (raw.endsWith('.') ? raw.slice(0, -1) : raw).toLowerCase();

@@ -2,7 +2,7 @@
  * Refuses to proxy to ourselves. A request for http://127.0.0.1:<our port>/ (or a name resolving
  * to one of our addresses on one of our ports) would make the proxy call itself forever.
  */
-import { isIP } from 'node:net';
+import { isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 
 export interface LoopGuard {
@@ -29,7 +29,7 @@ export function createLoopGuard(listenHost: string, ports: () => Iterable<number
   const isOurs = (host: string): boolean => {
     const h = normalise(host.replace(/^\[|\]$/g, ''));
     if (h === 'localhost' || h.endsWith('.localhost')) return true;
-    if (isIP(h) === 4 && h.startsWith('127.')) return true;
+    if (h.startsWith('127.') && isIPv4(h)) return true;
     return addresses.has(h);
   };
   return {
