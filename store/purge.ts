@@ -4,6 +4,7 @@
  * out of stored paths/urls. secure_delete zeroes the freed pages and a TRUNCATE checkpoint empties
  * the WAL, so the bytes are gone from the file, not just unlinked.
  */
+import { createBodyDeleter } from './body-rows.js';
 import type { Store } from './db.js';
 import { createAggregateFixer, type GoneFinding } from './aggregates.js';
 import { keyedHash } from './redact.js';
@@ -46,8 +47,7 @@ export function purgeValue(store: Store, value: string): number {
       for (const h of hits) perExchange.set(h.exchange_id, (perExchange.get(h.exchange_id) ?? 0) + 1);
       const dec = db.prepare('UPDATE exchanges SET finding_count = finding_count - ? WHERE id = ?');
       for (const [id, n] of perExchange) dec.run(n, id);
-      const delBodies = db.prepare('DELETE FROM bodies WHERE key BETWEEN ? AND ?');
-      for (const id of exchanges) delBodies.run(id * 4, id * 4 + 3);
+      createBodyDeleter(db)(exchanges);
       db.prepare('DELETE FROM details WHERE exchange_id IN (SELECT value FROM json_each(?))').run(exList);
       for (const sp of spellings) {
         db.prepare(`UPDATE exchanges SET path = replace(path, @sp, @ph), url = replace(url, @sp, @ph)

@@ -5,7 +5,8 @@
  */
 import type { Audit } from '../core/audit.js';
 import type { BodyCapture, Exchange } from '../core/exchange.js';
-import { bodyKey, pack, packDetails, PART_REQUEST, PART_RESPONSE, PART_WEBSOCKET, type Details } from './blobs.js';
+import { createBlobWriter } from './body-rows.js';
+import { bodyKey, packDetails, PART_REQUEST, PART_RESPONSE, PART_WEBSOCKET, type Details } from './blobs.js';
 import type { Store } from './db.js';
 import { rowBuffer } from './multi-insert.js';
 import { createScrubber, keyedHash, maskValue } from './redact.js';
@@ -47,7 +48,8 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
     verdict_id, first_party, finding_count)`, 21);
   const findingRows = rowBuffer(db, 'INSERT INTO findings (exchange_id, kind_id, value_id, where_id, method_id)', 5, 64);
   const detailRows = rowBuffer(db, 'INSERT INTO details (exchange_id, data)', 2);
-  const bodyRows = rowBuffer(db, 'INSERT INTO bodies (key, enc, size, truncated, data)', 5, 16);
+  const bodyRows = rowBuffer(db, 'INSERT INTO bodies (key, size, truncated, blob_id)', 4);
+  const blobs = createBlobWriter(db);
   const upSummary = db.prepare(`INSERT INTO summary (session_id, party_id, category_id, kind_id, count, first_seen, last_seen)
     VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET count = count + excluded.count,
     first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`);
@@ -57,8 +59,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
   const putBody = (id: number, part: number, body: BodyCapture | undefined): void => {
     if (!body || body.bytes.length === 0) return;
     const bytes = body.bytes.length > cap ? body.bytes.subarray(0, cap) : body.bytes;
-    const p = pack(bytes);
-    bodyRows.add(bodyKey(id, part), p.enc, body.size, body.truncated || bytes.length < body.bytes.length ? 1 : 0, p.data);
+    bodyRows.add(bodyKey(id, part), body.size, body.truncated || bytes.length < body.bytes.length ? 1 : 0, blobs.id(bytes));
   };
 
   // Interned columns, each bound to its table once (a cache hit is then a single Map lookup).
@@ -169,6 +170,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
     if (now !== seen) {
       intern.reset();
       values.reset();
+      blobs.reset();
       seen = now;
     }
     try {
@@ -181,6 +183,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
       bodyRows.clear();
       intern.reset();
       values.reset();
+      blobs.reset();
       throw err;
     }
   };

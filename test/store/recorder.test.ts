@@ -114,7 +114,8 @@ describe('recorder', () => {
     r.stage.run(item(exchange(1, { reqBody: 'y'.repeat(1000) }), audit([finding('email', 'a@b.org')])));
     r.stage.run(item(exchange(2, { reqBody: 'z'.repeat(1000) })));
     await r.close();
-    const rows = t.store.db.prepare('SELECT key, size, truncated, length(data) AS len FROM bodies ORDER BY key').all();
+    const rows = t.store.db.prepare(`SELECT key, size, truncated, length(b.data) AS len FROM bodies o
+      JOIN blobs b ON b.id = o.blob_id ORDER BY key`).all();
     expect(rows).toEqual([
       { key: 5, size: 1000, truncated: 1, len: expect.any(Number) },
       { key: 6, size: 11, truncated: 0, len: 11 },

@@ -1,0 +1,62 @@
+/**
+ * Content-addressed bodies (schema v5): `blobs` holds each distinct body once, `bodies` rows point
+ * at it. Writing a body already stored costs a SHA-256 and a lookup instead of a deflate and a
+ * 100 KB row; deleting bodies (purge, retention) deletes a blob with the last body using it.
+ */
+import type Database from 'better-sqlite3';
+import { blobHash, pack } from './blobs.js';
+
+/** Recently written blobs remembered by hash (bounded: starts over when full). */
+const CACHE_CAP = 4096;
+
+export interface BlobWriter {
+  /** Id of the blob holding these bytes, storing (deflated when it helps) them if new. */
+  id(bytes: Buffer): number;
+  /** Forget cached ids (a rolled-back transaction, or blobs deleted by purge/retention). */
+  reset(): void;
+}
+
+/** Call inside the writer's transaction: lookup and insert are then atomic. */
+export function createBlobWriter(db: Database.Database): BlobWriter {
+  const sel = db.prepare('SELECT id FROM blobs WHERE hash = ?').pluck();
+  const ins = db.prepare('INSERT INTO blobs (hash, enc, data) VALUES (?, ?, ?)');
+  let cache = new Map<string, number>();
+  return {
+    id(bytes) {
+      const hash = blobHash(bytes);
+      const key = hash.toString('latin1');
+      const hit = cache.get(key);
+      if (hit !== undefined) return hit;
+      let id = sel.get(hash) as number | undefined;
+      if (id === undefined) {
+        const p = pack(bytes);
+        id = Number(ins.run(hash, p.enc, p.data).lastInsertRowid);
+      }
+      if (cache.size >= CACHE_CAP) cache = new Map();
+      cache.set(key, id);
+      return id;
+    },
+    reset() {
+      cache = new Map();
+    },
+  };
+}
+
+/**
+ * Deletes the bodies of the given exchanges, then each blob they used that no body refers to any
+ * more. Call inside the caller's transaction.
+ */
+export function createBodyDeleter(db: Database.Database): (exchangeIds: Iterable<number>) => void {
+  const blobsOf = db.prepare('SELECT blob_id FROM bodies WHERE key BETWEEN ? AND ?').pluck();
+  const del = db.prepare('DELETE FROM bodies WHERE key BETWEEN ? AND ?');
+  const orphan = db.prepare('DELETE FROM blobs WHERE id = @b AND NOT EXISTS (SELECT 1 FROM bodies WHERE blob_id = @b)');
+  return (exchangeIds) => {
+    const blobs = new Set<number>();
+    for (const id of exchangeIds) {
+      // key = exchange id * 4 + part: one range per exchange covers its request, response and websocket data.
+      for (const b of blobsOf.all(id * 4, id * 4 + 3) as number[]) blobs.add(b);
+      del.run(id * 4, id * 4 + 3);
+    }
+    for (const b of blobs) orphan.run({ b });
+  };
+}
