@@ -42,6 +42,23 @@ describe('content-addressed bodies', () => {
     }
   });
 
+  it('bodies that differ only between the sampled bytes are two blobs', async () => {
+    t = tempStore();
+    const a = Buffer.from(BIG);
+    const b = Buffer.from(BIG);
+    b[5] = b[5]! ^ 1; // not one of the fingerprint's sample positions
+    const r = recorder(t.store, { storeBodies: 'all' });
+    r.stage.run(item(exchange(1, { resBody: a.toString('latin1') }), audit([finding('email', 'a@b.org')])));
+    r.stage.run(item(exchange(2, { resBody: b.toString('latin1') }), audit([finding('email', 'a@b.org')])));
+    r.stage.run(item(exchange(3, { resBody: a.toString('latin1') }), audit([finding('email', 'a@b.org')])));
+    await r.close();
+    expect(count(t.store.db, 'blobs')).toBe(2);
+    const q = createQueries(t.store);
+    expect(q.getFlow(1)!.response?.body?.bytes.equals(a)).toBe(true);
+    expect(q.getFlow(2)!.response?.body?.bytes.equals(b)).toBe(true);
+    expect(q.getFlow(3)!.response?.body?.bytes.equals(a)).toBe(true);
+  });
+
   it('purge keeps a blob another exchange still uses, and deletes it with the last one', async () => {
     t = tempStore();
     const r = recorder(t.store, { storeBodies: 'all' });
