@@ -10,7 +10,6 @@ import { createAggregateFixer, type GoneFinding } from './aggregates.js';
 import { keyedHash } from './redact.js';
 
 interface Hit extends GoneFinding {
-  readonly id: number;
   readonly exchange_id: number;
 }
 
@@ -36,7 +35,7 @@ export function purgeValue(store: Store, value: string): number {
   let deleted = 0;
   try {
     db.transaction(() => {
-      const hits = db.prepare(`SELECT f.id, f.exchange_id, f.kind_id, e.session_id, e.party_id, e.category_id, e.time
+      const hits = db.prepare(`SELECT f.exchange_id, f.kind_id, e.session_id, e.party_id, e.category_id, e.time
         FROM findings f JOIN exchanges e ON e.id = f.exchange_id
         WHERE f.value_id IN (SELECT value FROM json_each(?))`).all(idList) as Hit[];
       const exchanges = [...new Set(hits.map((h) => h.exchange_id))];

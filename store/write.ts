@@ -8,6 +8,7 @@ import type { BodyCapture, Exchange } from '../core/exchange.js';
 import { createBlobWriter } from './body-rows.js';
 import { bodyKey, packDetails, PART_REQUEST, PART_RESPONSE, PART_WEBSOCKET, type Details } from './blobs.js';
 import type { Store } from './db.js';
+import { FINDING_ID_SPAN } from './migrations.js';
 import { rowBuffer } from './multi-insert.js';
 import { createScrubber, keyedHash, maskValue } from './redact.js';
 import { createValueInterner } from './values.js';
@@ -46,7 +47,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
   const exchangeRows = rowBuffer(db, `INSERT INTO exchanges (id, time, duration, session_id, type_id, client_id,
     method, scheme, host_id, port, path, url, status, error_id, rule_id, party_id, category_id, severity_id,
     verdict_id, first_party, finding_count)`, 21);
-  const findingRows = rowBuffer(db, 'INSERT INTO findings (exchange_id, kind_id, value_id, where_id, method_id)', 5, 64);
+  const findingRows = rowBuffer(db, 'INSERT INTO findings (exchange_id, n, kind_id, value_id, where_id, method_id)', 6, 64);
   const detailRows = rowBuffer(db, 'INSERT INTO details (exchange_id, data)', 2);
   const bodyRows = rowBuffer(db, 'INSERT INTO bodies (key, size, truncated, blob_id)', 4);
   const blobs = createBlobWriter(db);
@@ -89,7 +90,9 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
   const writeOne = (item: RecordItem, summary: Cells, timeline: Cells): void => {
     const { exchange: ex, audit } = item;
     const c = audit?.classification ?? null;
-    const findings = audit?.findings ?? [];
+    const all = audit?.findings ?? [];
+    // findings_v numbers a finding exchange_id * FINDING_ID_SPAN + n: no rule pack comes near it.
+    const findings = all.length < FINDING_ID_SPAN ? all : all.slice(0, FINDING_ID_SPAN - 1);
     const scrub = opts.redact ? createScrubber(findings.map((f) => f.value)) : identity;
     const req = ex.request;
     const path = scrub(req.path);
@@ -106,14 +109,15 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
       partyId, categoryId, severityOf(audit?.severity ?? 'none'),
       verdictOf(audit?.verdict ?? ex.applied?.verdict ?? 'allow'), audit?.firstParty ? 1 : 0, findings.length);
     exchangeRows.end();
-    for (const f of findings) {
+    for (let n = 0; n < findings.length; n++) {
+      const f = findings[n]!;
       const valueId = values.id(f.value, () => ({
         hash: keyedHash(opts.redactKey, f.value),
         shown: opts.redact ? maskValue(f.kind, f.value) : f.value,
         redacted: opts.redact,
       }));
       const kindId = kindOf(f.kind);
-      findingRows.params.push(ex.id, kindId, valueId, whereOf(opts.redact ? scrub(f.where) : f.where), methodOf(f.method));
+      findingRows.params.push(ex.id, n, kindId, valueId, whereOf(opts.redact ? scrub(f.where) : f.where), methodOf(f.method));
       findingRows.end();
       const packed = cellKey(partyId, categoryId, kindId);
       const k = packed >= 0 ? packed : `${partyId},${categoryId},${kindId}`;
