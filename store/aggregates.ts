@@ -2,7 +2,8 @@
  * Keeping summary and timeline in step when rows are deleted (purge, retention). Counts are
  * subtracted exactly; rows that reach zero are removed; first/last seen of the touched summary
  * cells are re-read from the remaining rows (the oldest/newest remaining exchange by id, which is
- * start order: the index on findings(kind_id, exchange_id) answers that without a scan).
+ * start order: exchanges_party gives the cell's exchanges in id order, and findings are clustered
+ * by exchange, so each step is one key probe).
  */
 import type Database from 'better-sqlite3';
 
@@ -28,9 +29,10 @@ export function createAggregateFixer(db: Database.Database) {
   const subSummary = db.prepare(`UPDATE summary SET count = count - ? WHERE session_id = ? AND party_id = ?
     AND category_id = ? AND kind_id = ?`);
   const delSummary = db.prepare('DELETE FROM summary WHERE session_id = ? AND party_id = ? AND category_id = ? AND kind_id = ? AND count <= 0');
-  const edge = (dir: 'ASC' | 'DESC') => db.prepare(`SELECT e.time FROM findings f JOIN exchanges e ON e.id = f.exchange_id
-    WHERE f.kind_id = ? AND e.session_id = ? AND e.party_id = ? AND e.category_id = ?
-    ORDER BY f.exchange_id ${dir} LIMIT 1`).pluck();
+  const edge = (dir: 'ASC' | 'DESC') => db.prepare(`SELECT e.time FROM exchanges e INDEXED BY exchanges_party
+    WHERE e.party_id = ? AND e.session_id = ? AND e.category_id = ?
+      AND EXISTS (SELECT 1 FROM findings f WHERE f.exchange_id = e.id AND f.kind_id = ?)
+    ORDER BY e.id ${dir} LIMIT 1`).pluck();
   const first = edge('ASC');
   const last = edge('DESC');
   const setSeen = db.prepare(`UPDATE summary SET first_seen = ?, last_seen = ? WHERE session_id = ? AND party_id = ?
@@ -52,8 +54,8 @@ export function createAggregateFixer(db: Database.Database) {
       for (const [s, p, c, k, n] of cells.values()) {
         subSummary.run(n, s, p, c, k);
         if (delSummary.run(s, p, c, k).changes > 0) continue;
-        const f = first.get(k, s, p, c) as number | undefined;
-        const l = last.get(k, s, p, c) as number | undefined;
+        const f = first.get(p, s, c, k) as number | undefined;
+        const l = last.get(p, s, c, k) as number | undefined;
         if (f !== undefined && l !== undefined) setSeen.run(f, l, s, p, c, k);
       }
     },

@@ -3,6 +3,7 @@
  * facts). Both are deflated (raw deflate: fast, and no header bytes wasted on small rows) and
  * kept as is when deflating does not help (images, already-compressed data).
  */
+import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync, constants } from 'node:zlib';
 import type { BodyView } from './types.js';
 
@@ -45,6 +46,15 @@ export function pack(bytes: Buffer): PackedBlob {
 
 export function unpack(enc: number, data: Buffer): Buffer {
   return enc === ENC_DEFLATE ? inflateRawSync(data) : data;
+}
+
+/**
+ * Content address of a body (blobs.hash): SHA-256 of the bytes as stored, before deflate. A
+ * collision-resistant hash, because a crafted collision would show one flow another's body.
+ * (~50 us for 100 KB with the CPU's SHA extensions: a tenth of deflating it.)
+ */
+export function blobHash(bytes: Uint8Array): Buffer {
+  return createHash('sha256').update(bytes).digest();
 }
 
 export interface BodyRow {

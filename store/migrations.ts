@@ -9,6 +9,7 @@
  * exchange types) are tables too: the database, not array positions, owns their codes.
  */
 import type Database from 'better-sqlite3';
+import { blobHash, unpack } from './blobs.js';
 
 export type Migration = (db: Database.Database) => void;
 
@@ -115,8 +116,75 @@ function v4(db: Database.Database): void {
   `);
 }
 
+/**
+ * v5: bodies are content-addressed. The bytes live once in `blobs` (keyed by the SHA-256 of the
+ * stored bytes, before deflate); `bodies` rows point at them. A capture of repeated API responses
+ * (the same config, avatar or 100 KB JSON every few seconds) stored and deflated every copy: the
+ * recorder's largest cost per big exchange. Orphaned blobs go with the last body that used them
+ * (store/body-rows.ts), hence the index on bodies(blob_id).
+ */
+function v5(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE blobs (id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, enc INTEGER NOT NULL, data BLOB NOT NULL);
+    CREATE TABLE bodies_v5 (key INTEGER PRIMARY KEY, size INTEGER NOT NULL, truncated INTEGER NOT NULL,
+      blob_id INTEGER NOT NULL);
+  `);
+  const insBlob = db.prepare('INSERT OR IGNORE INTO blobs (hash, enc, data) VALUES (?, ?, ?)');
+  const selBlob = db.prepare('SELECT id FROM blobs WHERE hash = ?').pluck();
+  const insBody = db.prepare('INSERT INTO bodies_v5 (key, size, truncated, blob_id) VALUES (?, ?, ?, ?)');
+  // Keyset pages (a connection cannot write while a statement is still iterating), so a large
+  // file migrates in bounded memory.
+  const page = db.prepare('SELECT key, enc, size, truncated, data FROM bodies WHERE key > ? ORDER BY key LIMIT 256');
+  for (let last = -1; ;) {
+    const rows = page.all(last) as Array<{ key: number; enc: number; size: number; truncated: number; data: Buffer }>;
+    if (rows.length === 0) break;
+    for (const r of rows) {
+      // Stored as they were (no re-deflate): only the hash needs the raw bytes.
+      const hash = blobHash(unpack(r.enc, r.data));
+      insBlob.run(hash, r.enc, r.data);
+      insBody.run(r.key, r.size, r.truncated, selBlob.get(hash) as number);
+    }
+    last = rows[rows.length - 1]!.key;
+  }
+  db.exec(`
+    DROP TABLE bodies;
+    ALTER TABLE bodies_v5 RENAME TO bodies;
+    CREATE INDEX bodies_blob ON bodies(blob_id);
+  `);
+}
+
+/**
+ * v6: findings are stored clustered by exchange (WITHOUT ROWID, key (exchange_id, n), n = the
+ * finding's position in its exchange). Every read of findings is per exchange (a flow's findings,
+ * its kinds, the kind filter, export, purge and retention deletes), so the table itself is now
+ * the index those used, and findings_exchange goes; findings_kind goes too (only the aggregate
+ * fixer used it: it walks exchanges_party instead). Two B-tree inserts fewer per finding, the
+ * largest share of the recorder's cost on a big capture. findings_v keeps an `id` (ordered like
+ * the old one within an exchange).
+ */
+function v6(db: Database.Database): void {
+  db.exec(`
+    DROP VIEW findings_v;
+    CREATE TABLE findings_v6 (exchange_id INTEGER NOT NULL, n INTEGER NOT NULL, kind_id INTEGER NOT NULL,
+      value_id INTEGER NOT NULL, where_id INTEGER NOT NULL, method_id INTEGER NOT NULL,
+      PRIMARY KEY (exchange_id, n)) WITHOUT ROWID;
+    INSERT INTO findings_v6 SELECT exchange_id, row_number() OVER (PARTITION BY exchange_id ORDER BY id) - 1,
+      kind_id, value_id, where_id, method_id FROM findings;
+    DROP TABLE findings;
+    ALTER TABLE findings_v6 RENAME TO findings;
+    CREATE INDEX findings_value ON findings(value_id);
+    CREATE VIEW findings_v AS SELECT f.exchange_id * ${FINDING_ID_SPAN} + f.n AS id, f.exchange_id, k.name AS kind,
+      val.shown AS value, val.redacted, lower(hex(val.hash)) AS hash, w.name AS "where", m.name AS method
+    FROM findings f JOIN kinds_by_id k ON k.id = f.kind_id JOIN values_by_id val ON val.id = f.value_id
+      JOIN wheres_by_id w ON w.id = f.where_id JOIN fmethods_by_id m ON m.id = f.method_id;
+  `);
+}
+
+/** findings_v.id = exchange_id * this + n: unique while an exchange has fewer findings (it does: see write.ts). */
+export const FINDING_ID_SPAN = 65536;
+
 /** The ladder: index i holds the step to version i + 1. */
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function schemaVersion(db: Database.Database): number {

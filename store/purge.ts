@@ -4,12 +4,12 @@
  * out of stored paths/urls. secure_delete zeroes the freed pages and a TRUNCATE checkpoint empties
  * the WAL, so the bytes are gone from the file, not just unlinked.
  */
+import { createBodyDeleter } from './body-rows.js';
 import type { Store } from './db.js';
 import { createAggregateFixer, type GoneFinding } from './aggregates.js';
 import { keyedHash } from './redact.js';
 
 interface Hit extends GoneFinding {
-  readonly id: number;
   readonly exchange_id: number;
 }
 
@@ -35,7 +35,7 @@ export function purgeValue(store: Store, value: string): number {
   let deleted = 0;
   try {
     db.transaction(() => {
-      const hits = db.prepare(`SELECT f.id, f.exchange_id, f.kind_id, e.session_id, e.party_id, e.category_id, e.time
+      const hits = db.prepare(`SELECT f.exchange_id, f.kind_id, e.session_id, e.party_id, e.category_id, e.time
         FROM findings f JOIN exchanges e ON e.id = f.exchange_id
         WHERE f.value_id IN (SELECT value FROM json_each(?))`).all(idList) as Hit[];
       const exchanges = [...new Set(hits.map((h) => h.exchange_id))];
@@ -46,8 +46,7 @@ export function purgeValue(store: Store, value: string): number {
       for (const h of hits) perExchange.set(h.exchange_id, (perExchange.get(h.exchange_id) ?? 0) + 1);
       const dec = db.prepare('UPDATE exchanges SET finding_count = finding_count - ? WHERE id = ?');
       for (const [id, n] of perExchange) dec.run(n, id);
-      const delBodies = db.prepare('DELETE FROM bodies WHERE key BETWEEN ? AND ?');
-      for (const id of exchanges) delBodies.run(id * 4, id * 4 + 3);
+      createBodyDeleter(db)(exchanges);
       db.prepare('DELETE FROM details WHERE exchange_id IN (SELECT value FROM json_each(?))').run(exList);
       for (const sp of spellings) {
         db.prepare(`UPDATE exchanges SET path = replace(path, @sp, @ph), url = replace(url, @sp, @ph)

@@ -46,7 +46,7 @@ export function createQueries(store: Store): Queries {
   const one = db.prepare(`SELECT ${FLOW_COLUMNS} FROM exchanges e WHERE e.id = ?`);
   const findings = db.prepare('SELECT kind, value, redacted, hash, "where", method FROM findings_v WHERE exchange_id = ? ORDER BY id');
   const details = db.prepare('SELECT data FROM details WHERE exchange_id = ?').pluck();
-  const body = db.prepare('SELECT enc, size, truncated, data FROM bodies WHERE key = ?');
+  const body = db.prepare('SELECT b.enc, o.size, o.truncated, b.data FROM bodies o JOIN blobs b ON b.id = o.blob_id WHERE o.key = ?');
 
   const listFlows = (f: FlowFilter = {}): FlowRow[] => {
     const where: string[] = [];

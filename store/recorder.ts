@@ -39,20 +39,32 @@ function workerScript(): URL | null {
   return existsSync(fileURLToPath(built)) ? built : null;
 }
 
+/**
+ * Bodies from this size on cross to the worker by transfer: a fresh copy (at most `cap` bytes) is
+ * made here and its ArrayBuffer moved, instead of structured clone copying it twice (into the
+ * message, then out of it in the worker). The caller's buffer is never transferred: the proxy may
+ * still hold it, or it may be a slice of a shared pool.
+ */
+const TRANSFER_FROM = 4096;
+
 /** Own-buffer copy of at most `cap` bytes: a pooled Buffer would drag its whole 8 KB pool along. */
-function portable(b: BodyCapture | undefined, keep: boolean, cap: number): BodyCapture | undefined {
+function portable(b: BodyCapture | undefined, keep: boolean, cap: number, tx: ArrayBuffer[]): BodyCapture | undefined {
   if (!b || b.bytes.length === 0) return b;
   if (!keep) return { bytes: EMPTY, size: b.size, truncated: b.truncated };
   const over = b.bytes.length > cap;
   const bytes = over ? b.bytes.subarray(0, cap) : b.bytes;
   const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  return { bytes: own ? bytes : (new Uint8Array(bytes) as Buffer), size: b.size, truncated: b.truncated || over };
+  if (own && bytes.length < TRANSFER_FROM) return { bytes, size: b.size, truncated: b.truncated || over };
+  const copy = new Uint8Array(bytes);
+  if (bytes.length >= TRANSFER_FROM) tx.push(copy.buffer);
+  return { bytes: copy as Buffer, size: b.size, truncated: b.truncated || over };
 }
 
-function toWire(ex: Exchange, keep: boolean, cap: number): Exchange {
-  const req = ex.request.body.bytes.length > 0 ? { ...ex.request, body: portable(ex.request.body, keep, cap)! } : ex.request;
-  const res = ex.response && ex.response.body.bytes.length > 0 ? { ...ex.response, body: portable(ex.response.body, keep, cap)! } : ex.response;
-  const ws = ex.websocket && ex.websocket.data.bytes.length > 0 ? { ...ex.websocket, data: portable(ex.websocket.data, keep, cap)! } : ex.websocket;
+/** The exchange as posted; ArrayBuffers it alone owns are added to `tx` (the transfer list). */
+function toWire(ex: Exchange, keep: boolean, cap: number, tx: ArrayBuffer[]): Exchange {
+  const req = ex.request.body.bytes.length > 0 ? { ...ex.request, body: portable(ex.request.body, keep, cap, tx)! } : ex.request;
+  const res = ex.response && ex.response.body.bytes.length > 0 ? { ...ex.response, body: portable(ex.response.body, keep, cap, tx)! } : ex.response;
+  const ws = ex.websocket && ex.websocket.data.bytes.length > 0 ? { ...ex.websocket, data: portable(ex.websocket.data, keep, cap, tx)! } : ex.websocket;
   if (req === ex.request && res === ex.response && ws === ex.websocket) return ex;
   return { ...ex, request: req, ...(res ? { response: res } : {}), ...(ws ? { websocket: ws } : {}) };
 }
@@ -87,6 +99,8 @@ function createWorkerRecorder(store: Store, opts: RecorderOptions, script: URL):
   port1.unref();
 
   let pending: RecordItem[] = [];
+  /** Transferable buffers of each pending item (parallel to `pending`; null when none). */
+  let pendingTx: Array<ArrayBuffer[] | null> = [];
   let timer: NodeJS.Timeout | null = null;
   let immediate: NodeJS.Immediate | null = null;
   let posted = 0;
@@ -114,6 +128,7 @@ function createWorkerRecorder(store: Store, opts: RecorderOptions, script: URL):
     log.error({ err: msg }, 'recorder worker failed; exchanges are no longer recorded');
     mainDropped += pending.length + (posted - w.received);
     pending = [];
+    pendingTx = [];
     onClosed?.();
   }
   worker.on('error', (err) => die(err.message));
@@ -122,16 +137,21 @@ function createWorkerRecorder(store: Store, opts: RecorderOptions, script: URL):
     onClosed?.();
   });
 
-  const send = (m: ToWorker): void => {
-    if (!dead) port1.postMessage(m);
+  const send = (m: ToWorker, transfer?: ArrayBuffer[]): void => {
+    if (!dead) port1.postMessage(m, transfer);
   };
   /** Full batches go now; a remainder waits for the timer (or everything, when `all`). */
   const post = (all: boolean): void => {
     while (pending.length >= maxBatch || (all && pending.length > 0)) {
-      const batch = pending.length > maxBatch ? pending.slice(0, maxBatch) : pending;
-      pending = batch === pending ? [] : pending.slice(maxBatch);
+      const whole = pending.length <= maxBatch;
+      const batch = whole ? pending : pending.slice(0, maxBatch);
+      const txs = whole ? pendingTx : pendingTx.slice(0, maxBatch);
+      pending = whole ? [] : pending.slice(maxBatch);
+      pendingTx = whole ? [] : pendingTx.slice(maxBatch);
+      const transfer: ArrayBuffer[] = [];
+      for (const t of txs) if (t) for (const b of t) transfer.push(b);
       posted += batch.length;
-      send({ t: 'items', items: batch });
+      send({ t: 'items', items: batch }, transfer);
     }
   };
   const onTimer = (): void => {
@@ -159,7 +179,9 @@ function createWorkerRecorder(store: Store, opts: RecorderOptions, script: URL):
         return;
       }
       const keep = keepsBodies(item.audit?.findings.length ?? 0);
-      pending.push({ exchange: toWire(item.exchange, keep, cap), audit: item.audit });
+      const tx: ArrayBuffer[] = [];
+      pending.push({ exchange: toWire(item.exchange, keep, cap, tx), audit: item.audit });
+      pendingTx.push(tx.length > 0 ? tx : null);
       if (pending.length >= maxBatch) {
         immediate ??= setImmediate(onImmediate);
       } else if (!timer && !immediate) {

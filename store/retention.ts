@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../core/log.js';
 import { createAggregateFixer, type GoneFinding, type GoneFlow } from './aggregates.js';
+import { createBodyDeleter } from './body-rows.js';
 import type { Store } from './db.js';
 
 const DAY_MS = 86_400_000;
@@ -29,8 +30,7 @@ export function retentionPass(store: Store, cutoffMs: number, maxRows = 1000): n
       WHERE f.exchange_id IN (SELECT value FROM json_each(?))`).all(ids) as Array<GoneFinding & { value_id: number }>;
     db.prepare('DELETE FROM findings WHERE exchange_id IN (SELECT value FROM json_each(?))').run(ids);
     db.prepare('DELETE FROM details WHERE exchange_id IN (SELECT value FROM json_each(?))').run(ids);
-    const delBodies = db.prepare('DELETE FROM bodies WHERE key BETWEEN ? AND ?');
-    for (const r of old) delBodies.run(r.id * 4, r.id * 4 + 3);
+    createBodyDeleter(db)(old.map((r) => r.id));
     db.prepare('DELETE FROM exchanges WHERE id IN (SELECT value FROM json_each(?))').run(ids);
     // Past retention, a value nobody refers to is personal data with no purpose left.
     db.prepare(`DELETE FROM values_by_id WHERE id IN (SELECT value FROM json_each(?))

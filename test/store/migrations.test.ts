@@ -75,3 +75,29 @@ describe('migrations', () => {
     again.close();
   });
 });
+
+describe('migration v6 (findings clustered by exchange)', () => {
+  it('keeps every finding, in its order within the exchange, and drops the two indexes it replaces', () => {
+    const t = tempDir();
+    const db = new Database(join(t.dir, 'x.db'));
+    try {
+      migrate(db, 5);
+      db.exec(`INSERT INTO kinds_by_id (id, name) VALUES (1, 'email'), (2, 'mxid');
+        INSERT INTO wheres_by_id (id, name) VALUES (1, 'q');
+        INSERT INTO fmethods_by_id (id, name) VALUES (1, 'structural');
+        INSERT INTO values_by_id (id, hash, shown, redacted) VALUES (1, x'01', 'a@x.org', 0), (2, x'02', '@b:x.org', 0), (3, x'03', 'c@x.org', 0);
+        INSERT INTO findings (id, exchange_id, kind_id, value_id, where_id, method_id) VALUES
+          (10, 7, 2, 2, 1, 1), (11, 8, 1, 3, 1, 1), (12, 7, 1, 1, 1, 1), (13, 7, 1, 3, 1, 1);`);
+      migrate(db, 6);
+      const rows = (ex: number) => db.prepare('SELECT kind, value FROM findings_v WHERE exchange_id = ? ORDER BY id').all(ex);
+      expect(rows(7)).toEqual([{ kind: 'mxid', value: '@b:x.org' }, { kind: 'email', value: 'a@x.org' }, { kind: 'email', value: 'c@x.org' }]);
+      expect(rows(8)).toEqual([{ kind: 'email', value: 'c@x.org' }]);
+      const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'findings' AND sql IS NOT NULL").pluck().all();
+      expect(indexes).toEqual(['findings_value']);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      db.close();
+      t.cleanup();
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createQueries } from '../../store/queries.js';
 import { aggregateMismatch } from './consistency.js';
 import { audit, exchange, finding, item, recorder, tempStore } from './fixtures.js';
 
@@ -114,10 +115,34 @@ describe('recorder', () => {
     r.stage.run(item(exchange(1, { reqBody: 'y'.repeat(1000) }), audit([finding('email', 'a@b.org')])));
     r.stage.run(item(exchange(2, { reqBody: 'z'.repeat(1000) })));
     await r.close();
-    const rows = t.store.db.prepare('SELECT key, size, truncated, length(data) AS len FROM bodies ORDER BY key').all();
+    const rows = t.store.db.prepare(`SELECT key, size, truncated, length(b.data) AS len FROM bodies o
+      JOIN blobs b ON b.id = o.blob_id ORDER BY key`).all();
     expect(rows).toEqual([
       { key: 5, size: 1000, truncated: 1, len: expect.any(Number) },
       { key: 6, size: 11, truncated: 0, len: 11 },
     ]);
+  });
+
+  it('big bodies cross to the worker by transfer of a copy: the caller keeps its buffers intact', async () => {
+    t = tempStore();
+    const r = recorder(t.store, { storeBodies: 'all', bodyCap: 64 * 1024 });
+    const own = Buffer.from(new Uint8Array(50_000).map((_, i) => i % 251));
+    const pool = Buffer.alloc(200_000, 7);
+    const slice = pool.subarray(1000, 101_000); // a view into a larger buffer, over the cap
+    const ex = exchange(1);
+    const sent = { ...ex, request: { ...ex.request, body: { bytes: own, size: own.length, truncated: false } },
+      response: { ...ex.response!, body: { bytes: slice, size: slice.length, truncated: false } } };
+    r.stage.run(item(sent, audit([finding('email', 'a@b.org')])));
+    r.flush();
+    expect(own.length).toBe(50_000);
+    expect(own[250]).toBe(250);
+    expect(pool.length).toBe(200_000);
+    expect(slice.length).toBe(100_000);
+    expect(slice[99_999]).toBe(7);
+    await r.close();
+    const f = createQueries(t.store).getFlow(1)!;
+    expect(f.request.body?.bytes.equals(own)).toBe(true);
+    expect(f.response?.body).toMatchObject({ size: 100_000, truncated: true });
+    expect(f.response?.body?.bytes.equals(slice.subarray(0, 64 * 1024))).toBe(true);
   });
 });
