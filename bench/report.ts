@@ -113,7 +113,8 @@ export function buildReport(i: ReportInput) {
       note: cfg.rssTotal === 200_000 ? null : `${cfg.mode} mode: "after_10k"/"after_200k" are after ${cfg.rssFirst} / ${cfg.rssTotal} requests` },
     rss_detail: i.rss,
     summary_query_ms_1m: i.store.summary_query_ms,
-    store_ingest_rows_per_s: i.store.ingest_rows_per_s,
+    store_ingest_rows_per_s: i.store.ingest_total_rows_per_s,
+    store_ingest_exchanges_per_s: i.store.ingest_rows_per_s,
     store: { ...i.store, label: i.store.findings >= 1_000_000 ? null : `${cfg.mode} mode: ${i.store.findings} findings, not 1M` },
     checks: [] as Check[],
   };
@@ -132,7 +133,10 @@ export function buildReport(i: ReportInput) {
     chk('burst of 20 new hosts (ms)', report.new_host_burst20_ms, '<= 300', (v) => v <= 300),
     chk(`RSS growth ${cfg.rssFirst}->${cfg.rssTotal} req (MB)`, rssFirst !== null && rssTotal !== null ? r(rssTotal - rssFirst, 1) : null, '<= 50', (v) => v <= 50),
     chk(`summary query, ${i.store.findings} findings (ms)`, i.store.summary_query_ms, '<= 100', (v) => v <= 100),
-    chk('store ingest (exchange rows/s, 3 findings each)', i.store.ingest_rows_per_s, '>= 50000', (v) => v >= 50_000),
+    // "ingest >= 50k rows/s": every row the writer adds counts (an exchange row + its 3 finding rows);
+    // the stricter per-exchange reading is checked too, so neither hides the other.
+    chk('store ingest, rows/s (exchange + finding rows)', i.store.ingest_total_rows_per_s, '>= 50000', (v) => v >= 50_000),
+    chk('store ingest, exchanges/s (3 findings each)', i.store.ingest_rows_per_s, '>= 50000', (v) => v >= 50_000),
   ];
   return report;
 }

@@ -62,7 +62,8 @@ export function printReport(rep: Report): void {
   }
   p();
   p(`### Store (${rep.store.findings} synthetic findings${rep.store.label ? '; ' + rep.store.label : ''})`);
-  p(`ingest ${f(rep.store.ingest_rows_per_s)} exchange rows/s (${f(rep.store.ingest_findings_per_s)} findings/s); ` +
+  p(`ingest ${f(rep.store.ingest_total_rows_per_s)} rows/s = ${f(rep.store.ingest_rows_per_s)} exchanges/s + ` +
+    `${f(rep.store.ingest_findings_per_s)} findings/s (${f(rep.store.ingest_rows_per_cpu_s)} exchanges per CPU-second); ` +
     `summary ${f(rep.store.summary_query_ms, 2)} ms (cold ${f(rep.store.summary_query_cold_ms, 2)}); ` +
     `timeline ${f(rep.store.timeline_query_ms, 2)} ms; flow list by kind ${f(rep.store.list_flows_ms, 2)} ms` +
     (rep.store.note ? `\n${rep.store.note}` : ''));
