@@ -25,7 +25,8 @@ function runStart(args: readonly string[], dataDir: string, timeoutMs = 60_000):
     p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('exit', (code) => {
+    // 'close', not 'exit': on a busy machine 'exit' can come before the last stderr chunk is read.
+    p.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr, ms: Date.now() - t0 });
     });
