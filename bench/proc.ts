@@ -155,10 +155,10 @@ export function cpuMicros(pid: number): number {
   return (ticks * 1e6) / TICKS_PER_S;
 }
 
-/** Resident set size of pid alone, MB. */
+/** Resident set size of pid alone, MB; NaN once the process is gone. */
 export function rssMb(pid: number): number {
-  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
-  return m ? Number(m[1]) / 1024 : NaN;
+  const kib = rssKiB(pid);
+  return kib > 0 ? kib / 1024 : NaN;
 }
 
 /** Resident set size of pid, KiB; 0 once the process is gone (samplers keep running). */

@@ -8,16 +8,14 @@
  * LW_BENCH_NO_IDENTITY=1 (no --identity, so no findings), LW_BENCH_NO_WS=1 (no dashboard stream
  * client), LW_BENCH_ARGS='--store-bodies none' (extra start flags). The bench itself never sets them.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { makeOriginPki } from './certs.js';
-import { resultsDir } from './config.js';
 import { runLoad } from './loadgen.js';
-import { installCleanup, startChild, stopAll } from './proc.js';
-import { leakwatchTarget } from './target-leakwatch.js';
-import { benchDir, hmp } from './targets.js';
+import { installCleanup, stopAll } from './proc.js';
+import { cpuProfFlags, leakwatchTarget } from './target-leakwatch.js';
+import { hmp, startOrigin } from './targets.js';
 
 const BEACON = '?uid=alice@example.com&did=a1b2c3d4e5f60718&ev=page_view';
 
@@ -32,13 +30,8 @@ async function main(): Promise<void> {
   installCleanup();
   const tmp = mkdtempSync(join(tmpdir(), 'leakwatch-prof-'));
   try {
-    const pki = makeOriginPki(tmp);
-    const origin = startChild(process.execPath, [join(benchDir, 'origin.js'), pki.certFile, pki.keyFile]);
-    const originPort = Number((await origin.waitLine(/^\{"port":(\d+)/, 15_000))[1]);
-    const profDir = join(resultsDir, 'prof');
-    if (values.prof) mkdirSync(profDir, { recursive: true });
-    const flags = values.prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
-    const spec = values.target === 'hmp' ? hmp : leakwatchTarget(flags);
+    const { pki, originPort } = await startOrigin(tmp);
+    const spec = values.target === 'hmp' ? hmp : leakwatchTarget(values.prof ? cpuProfFlags() : []);
     const run = await spec.start({ tmp, pki, originPort, hosts: ['h1.bench.test'] });
     const url = `https://h1.bench.test:${originPort}/${values.body}${BEACON}`;
     const c = Number(values.c);

@@ -6,16 +6,15 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { makeOriginPki } from './certs.js';
-import { parseConfig, resultsDir, type BenchConfig } from './config.js';
+import { parseConfig, type BenchConfig } from './config.js';
 import { runLoad } from './loadgen.js';
 import { runNewHosts, type NewHostResult } from './newhost.js';
-import { atCleanup, installCleanup, sleep, startChild, stopAll } from './proc.js';
+import { atCleanup, installCleanup, sleep, stopAll } from './proc.js';
 import { buildReport, printReport, type RssResult } from './report.js';
 import type { Sample } from './stats.js';
 import { runStoreBench } from './store-bench.js';
-import { leakwatchTarget } from './target-leakwatch.js';
-import { benchDir, direct, hmp, mitmdump, type Running, type TargetEnv, type TargetSpec } from './targets.js';
+import { cpuProfFlags, leakwatchTarget } from './target-leakwatch.js';
+import { direct, hmp, mitmdump, startOrigin, type Running, type TargetEnv, type TargetSpec } from './targets.js';
 
 const log = (s: string): void => void process.stderr.write(s + '\n');
 /** Every measured request carries the user's e-mail and device id in its query, like a tracking
@@ -58,13 +57,9 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'leakwatch-bench-'));
   atCleanup(() => rmSync(tmp, { recursive: true, force: true }));
   try {
-    const pki = makeOriginPki(tmp);
-    const origin = startChild(process.execPath, [join(benchDir, 'origin.js'), pki.certFile, pki.keyFile]);
-    const originPort = Number((await origin.waitLine(/^\{"port":(\d+)/, 15_000))[1]);
-    const profDir = join(resultsDir, 'prof');
-    if (cfg.cpuProf) mkdirSync(profDir, { recursive: true });
+    const { pki, originPort } = await startOrigin(tmp);
     const all: Record<string, TargetSpec> = {
-      direct, mitmdump, hmp, leakwatch: leakwatchTarget(cfg.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+      direct, mitmdump, hmp, leakwatch: leakwatchTarget(cfg.cpuProf ? cpuProfFlags() : []),
     };
     const envFor = (name: string): TargetEnv => ({
       tmp, pki, originPort,

@@ -3,8 +3,9 @@
  * extraction, SQLite recording in a throw-away data dir) plus a WebSocket client draining the
  * dashboard's live stream for the whole run. Host names reach the origin via one --resolve each.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { resultsDir } from './config.js';
 import type { Child } from './proc.js';
 import { freePort, startChild } from './proc.js';
 import { benchDir, waitPort, type TargetSpec } from './targets.js';
@@ -30,7 +31,14 @@ async function metrics(dport: number, token: string): Promise<Record<string, num
   }
 }
 
-/** Extra node flags for the proxy process, e.g. ['--cpu-prof', '--cpu-prof-dir=…'] for profiling. */
+/** Node flags that make the leakwatch process write .cpuprofile files to bench/results/prof/. */
+export function cpuProfFlags(): string[] {
+  const dir = join(resultsDir, 'prof');
+  mkdirSync(dir, { recursive: true });
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
+/** Extra node flags for the proxy process, e.g. cpuProfFlags() for profiling. */
 export function leakwatchTarget(nodeFlags: readonly string[] = []): TargetSpec {
   return {
     name: 'leakwatch',

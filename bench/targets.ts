@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { OriginPki } from './certs.js';
+import { makeOriginPki, type OriginPki } from './certs.js';
 import { freePort, sleep, startChild } from './proc.js';
 
 export interface TargetEnv {
@@ -40,6 +40,13 @@ export interface TargetSpec {
 }
 
 export const benchDir = fileURLToPath(new URL('.', import.meta.url));
+
+/** The bench's HTTPS origin (origin.ts, its own process) with a fresh CA and certificate in tmp. */
+export async function startOrigin(tmp: string): Promise<{ pki: OriginPki; originPort: number }> {
+  const pki = makeOriginPki(tmp);
+  const origin = startChild(process.execPath, [join(benchDir, 'origin.js'), pki.certFile, pki.keyFile]);
+  return { pki, originPort: Number((await origin.waitLine(/^\{"port":(\d+)/, 15_000))[1]) };
+}
 
 export function onPath(cmd: string): string | null {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
