@@ -12,13 +12,13 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { Stage } from '../core/pipeline.js';
 import type { BodyCapture, Exchange } from '../core/exchange.js';
 import type { Store } from './db.js';
 import { createInlineRecorder, type Recorder, type RecorderOptions, type RecorderStats } from './recorder-inline.js';
 import type { FromWorker, ToWorker, WorkerInit } from './recorder-worker.js';
-import type { RecordItem } from './write.js';
+import { keepsBodies, type RecordItem } from './write.js';
 
 export type { Recorder, RecorderOptions, RecorderStats };
 
@@ -168,9 +168,6 @@ function createWorkerRecorder(store: Store, opts: RecorderOptions, script: URL):
   };
   const inFlight = (): number => posted - w.received + w.queued;
 
-  const keepsBodies = (findings: number): boolean =>
-    !opts.redact && (opts.storeBodies === 'all' || (opts.storeBodies === 'leaks' && findings > 0));
-
   const stage: Stage = {
     name: 'record',
     run(item) {
@@ -178,7 +175,7 @@ function createWorkerRecorder(store: Store, opts: RecorderOptions, script: URL):
         mainDropped++;
         return;
       }
-      const keep = keepsBodies(item.audit?.findings.length ?? 0);
+      const keep = keepsBodies(opts, item.audit?.findings.length ?? 0);
       const tx: ArrayBuffer[] = [];
       pending.push({ exchange: toWire(item.exchange, keep, cap, tx), audit: item.audit });
       pendingTx.push(tx.length > 0 ? tx : null);

@@ -15,6 +15,11 @@ import { createValueInterner } from './values.js';
 
 export type StoreBodies = 'none' | 'leaks' | 'all';
 
+/** Bodies are the most personal part: never with --redact, and by default only when they leaked. */
+export function keepsBodies(opts: { readonly redact: boolean; readonly storeBodies: StoreBodies }, findings: number): boolean {
+  return !opts.redact && (opts.storeBodies === 'all' || (opts.storeBodies === 'leaks' && findings > 0));
+}
+
 export interface RecordItem {
   readonly exchange: Exchange;
   readonly audit: Audit | undefined;
@@ -145,9 +150,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
     if (ex.meta) details.m = ex.meta;
     detailRows.params.push(ex.id, packDetails(scrub(JSON.stringify(details))));
     detailRows.end();
-    // Bodies are the most personal part: never with --redact, and by default only when they leaked.
-    const keep = !opts.redact && (opts.storeBodies === 'all' || (opts.storeBodies === 'leaks' && findings.length > 0));
-    if (keep) {
+    if (keepsBodies(opts, findings.length)) {
       putBody(ex.id, PART_REQUEST, req.body);
       putBody(ex.id, PART_RESPONSE, res?.body);
       putBody(ex.id, PART_WEBSOCKET, ws?.data);
