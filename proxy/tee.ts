@@ -12,13 +12,11 @@ export class BodyTee {
   #chunks: Buffer[] = [];
   #kept = 0;
   #size = 0;
-  #bytes: Buffer | null = null;
 
   constructor(readonly limit: number) {}
 
   push(chunk: Buffer): void {
     this.#size += chunk.length;
-    this.#bytes = null;
     const room = this.limit - this.#kept;
     if (room <= 0) return;
     const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
@@ -37,9 +35,7 @@ export class BodyTee {
     if (this.#size === 0) return EMPTY_BODY;
     const only = this.#chunks.length === 1 ? this.#chunks[0]! : null;
     // A lone shared chunk is copied too, so the capture never aliases the stream's memory.
-    const bytes = this.#bytes ?? (only && only.length < SHARE_FROM ? only : Buffer.concat(this.#chunks, this.#kept));
-    // Later calls (until more data comes) return the same bytes without concatenating again.
-    this.#bytes = bytes;
+    const bytes = only && only.length < SHARE_FROM ? only : Buffer.concat(this.#chunks, this.#kept);
     return { bytes, size: this.#size, truncated: this.#size > this.#kept };
   }
 }
