@@ -71,11 +71,11 @@ program
   .option('--upstream-timeout <seconds>', 'upstream silence before a 504 Gateway Timeout', '30')
   .action(async (flags: Record<string, unknown>) => {
     // Flags first, from a light module: a wrong value is answered in ~0.2 s, before the engine,
-    // the store and the dashboard are even loaded (start.js checks them again, it is pure).
+    // the store and the dashboard are even loaded.
     const { validateStartFlags } = await import('./start-options.js');
-    validateStartFlags(flags);
+    const config = validateStartFlags(flags);
     const { startCommand } = await import('./start.js');
-    await startCommand(flags);
+    await startCommand(config);
   });
 
 program

@@ -30,7 +30,7 @@ import { startRetention } from '../store/retention.js';
 import { createEnforcement } from './enforcement.js';
 import { listenError, startInterception, type Listeners } from './start-interception.js';
 import { createRulesReloader } from './rules-reload.js';
-import { checkActionRules, validateStartFlags, type RawStartFlags, type StartConfig } from './start-options.js';
+import { checkActionRules, type StartConfig } from './start-options.js';
 import { VERSION } from './version.js';
 
 export interface Running {
@@ -264,8 +264,8 @@ function interceptionLine(l: Listeners): string {
   return parts.length > 0 ? `  ${parts.join(' · ')}\n` : '';
 }
 
-export async function startCommand(raw: Record<string, unknown>): Promise<void> {
-  const config = validateStartFlags(raw as RawStartFlags);
+/** Runs until SIGINT/SIGTERM; `config` comes from validateStartFlags (cli/main.ts checks flags first). */
+export async function startCommand(config: StartConfig): Promise<void> {
   const log = createLogger();
   const running = await startLeakwatch(config, log);
   process.stdout.write(
