@@ -14,7 +14,6 @@ import { runGate } from './gate-run.js';
 import { flatten, forwardableHeaders, hasHeader, isFramingHeader } from './headers.js';
 import type { LibCtx, NodeCallback } from './lib-types.js';
 import { targetOf, type RequestTarget } from './target.js';
-import { captureOf } from './tee.js';
 import { httpExchange } from './to-exchange.js';
 
 const absoluteUrls = new WeakMap<IncomingMessage, string>();

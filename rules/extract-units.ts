@@ -6,7 +6,7 @@
 import { decodeBody, EMPTY_DECODED, type DecodedBody } from '../core/decode.js';
 import type { Exchange } from '../core/exchange.js';
 import { percentDecodeLenient } from './detect/text.js';
-import { joinKey, walkLeaves } from './json-path.js';
+import { walkLeaves } from './json-path.js';
 
 export interface Unit {
   readonly where: string;

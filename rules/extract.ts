@@ -28,8 +28,6 @@ export interface ExtractResult {
   readonly notes: string[];
 }
 
-const NONE: ExtractResult = Object.freeze({ findings: [], notes: [] }) as unknown as ExtractResult;
-
 export function extractFindings(exchange: Exchange, match: RuleMatch | null, ctx: ExtractContext): ExtractResult {
   // A first-party exchange no rule cares about (a /sync to your own homeserver) is not a leak.
   if (ctx.firstParty && !match) return { findings: [], notes: [] };
@@ -82,7 +80,7 @@ function knownFindings(units: readonly Unit[], body: DecodedBody, bodyWhere: str
   // One scan per unit, no joined pre-pass: a unit's hits are hits of the joined text too, so the
   // pre-pass only saved work when nothing matched, and findKnownValues allocates nothing then.
   for (const u of units) {
-    for (const v of knownValuesIn(index, typeof u.value === 'string' ? u.value : String(u.value))) {
+    for (const v of knownValuesIn(index, String(u.value))) {
       out.push(known(v.identity.kind, v.identity.value, u.where, v.chain));
     }
   }
