@@ -121,11 +121,12 @@ function v4(db: Database.Database): void {
  * stored bytes, before deflate); `bodies` rows point at them. A capture of repeated API responses
  * (the same config, avatar or 100 KB JSON every few seconds) stored and deflated every copy: the
  * recorder's largest cost per big exchange. Orphaned blobs go with the last body that used them
- * (store/body-rows.ts), hence the index on bodies(blob_id).
+ * (store/body-rows.ts), hence the index on bodies(blob_id). AUTOINCREMENT: a purged blob's id is
+ * never handed out again, so a writer cache that missed a purge cannot point a body at other bytes.
  */
 function v5(db: Database.Database): void {
   db.exec(`
-    CREATE TABLE blobs (id INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, enc INTEGER NOT NULL, data BLOB NOT NULL);
+    CREATE TABLE blobs (id INTEGER PRIMARY KEY AUTOINCREMENT, hash BLOB NOT NULL UNIQUE, enc INTEGER NOT NULL, data BLOB NOT NULL);
     CREATE TABLE bodies_v5 (key INTEGER PRIMARY KEY, size INTEGER NOT NULL, truncated INTEGER NOT NULL,
       blob_id INTEGER NOT NULL);
   `);
