@@ -1,14 +1,18 @@
 /**
  * `leakwatch analyze FILE.har`: the live pipeline's audit over a HAR 1.2 capture (browser devtools,
  * mitmproxy, Charles and leakwatch's own export all write HAR). `--json` prints exactly one object
- * per entry, in entry order, `index` = position in log.entries; everything else goes to stderr.
- * Exit 0 whether or not leaks were found; non-zero only when the input cannot be read or parsed.
+ * per network entry, in entry order, `index` = position in log.entries; everything else goes to
+ * stderr. data: and blob: entries (browsers record them) are skipped and counted.
+ *
+ * Exit codes are for CI jobs guarding a client's configuration: 0 analysed, 1 a `--fail-on` match
+ * (a leak of that kind, or a rule at or above that severity), 2 nothing could be analysed (the file
+ * is unreadable, not a HAR, or no entry is a valid network request) or a bad flag.
  */
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Audit } from '../core/audit.js';
 import { ConfigError } from '../core/errors.js';
-import type { Severity } from '../core/vocabulary.js';
+import { isKind, KINDS, SEVERITIES, type Kind, type Severity } from '../core/vocabulary.js';
 import type { Exchange } from '../core/exchange.js';
 import { toExchangeJson, type ExchangeJson } from '../core/exchange-json.js';
 import { harToExchanges } from '../core/har.js';
@@ -26,7 +30,10 @@ export interface AnalyzeFlags {
   identity?: string[];
   identities?: string[];
   mode?: string;
+  failOn?: string[];
 }
+
+export const EXIT = { ok: 0, failOn: 1, nothingAnalysed: 2 } as const;
 
 function readHar(file: string): unknown {
   let text: string;
@@ -42,13 +49,33 @@ function readHar(file: string): unknown {
   }
 }
 
-function entryCount(har: unknown): number {
+function entryCount(file: string, har: unknown): number {
   const entries = (har as { log?: { entries?: unknown } } | null)?.log?.entries;
-  if (!Array.isArray(entries)) throw new ConfigError('not a HAR file: log.entries is missing');
+  if (!Array.isArray(entries)) throw new ConfigError(`${file}: not a HAR file: log.entries is missing`);
   return entries.length;
 }
 
 const RANK: Record<Severity, number> = { none: 0, info: 1, low: 2, medium: 3, high: 4 };
+const isSeverity = (s: string): s is Severity => (SEVERITIES as readonly string[]).includes(s) && s !== 'none';
+
+/** `--fail-on KIND|SEVERITY`: a leak of that kind, or an exchange at or above that severity. */
+export type FailOn = { readonly kind: Kind } | { readonly severity: Severity };
+
+export function parseFailOn(values: readonly string[]): FailOn[] {
+  return values.map((raw) => {
+    const v = raw.trim().toLowerCase();
+    if (isKind(v)) return { kind: v };
+    if (isSeverity(v)) return { severity: v };
+    throw new ConfigError(
+      `--fail-on: unknown kind or severity ${JSON.stringify(raw)} (severities: ${SEVERITIES.filter((x) => x !== 'none').join(', ')}; kinds: ${KINDS.join(', ')})`,
+    );
+  });
+}
+
+function matches(row: ExchangeJson, f: FailOn): boolean {
+  if ('kind' in f) return row.leaks.some((l) => l.kind === f.kind);
+  return RANK[row.severity] >= RANK[f.severity];
+}
 
 /** The entry's own audit, with the findings of its WebSocket messages added. */
 function mergeAudits(audits: readonly Audit[]): Audit | undefined {
@@ -64,6 +91,7 @@ export async function analyzeCommand(file: string, raw: Record<string, unknown>,
   if (flags.mode !== undefined && flags.mode !== 'observe' && flags.mode !== 'enforce') {
     throw new ConfigError(`--mode: "${flags.mode}" must be one of observe, enforce`);
   }
+  const failOn = parseFailOn(flags.failOn ?? []);
   const ctx: AuditContext = {
     ruleset: loadRuleset({ builtin: flags.builtinRules ?? true, extra: flags.rules ?? [] }),
     firstParty: firstPartySet(flags.firstParty ?? []),
@@ -71,8 +99,9 @@ export async function analyzeCommand(file: string, raw: Record<string, unknown>,
     mode,
   };
   const har = readHar(file);
-  const total = entryCount(har);
-  const { exchanges, errors } = harToExchanges(har);
+  const total = entryCount(file, har);
+  const { exchanges, errors, skipped } = harToExchanges(har);
+  const skip = new Set(skipped);
   for (const e of errors) err.write(`leakwatch: ${file}: ${e}\n`);
 
   // One entry may carry WebSocket messages too (one exchange each): they fold into the entry's line.
@@ -82,7 +111,9 @@ export async function analyzeCommand(file: string, raw: Record<string, unknown>,
     byEntry.set(i, [...(byEntry.get(i) ?? []), ex]);
   }
   const rows: ExchangeJson[] = [];
+  const failed = new Map<string, number[]>();
   for (let index = 0; index < total; index++) {
+    if (skip.has(index)) continue;
     const group = byEntry.get(index) ?? [];
     const first = group[0];
     const row = toExchangeJson({
@@ -92,9 +123,24 @@ export async function analyzeCommand(file: string, raw: Record<string, unknown>,
       status: first?.response?.status ?? null,
       audit: mergeAudits(group.map((ex) => auditExchange(ex, ctx))),
     });
+    if (first) for (const f of failOn) if (matches(row, f)) failed.set(failLabel(f), [...(failed.get(failLabel(f)) ?? []), index]);
     if (flags.json) out.write(`${JSON.stringify(row)}\n`);
     else rows.push(row);
   }
   if (!flags.json) out.write(formatTable(rows));
-  return 0;
+
+  if (skipped.length > 0 || errors.length > 0 || exchanges.length === 0) {
+    err.write(`leakwatch: ${file}: ${byEntry.size} of ${total} entries analysed` +
+      `${skipped.length > 0 ? `, ${skipped.length} data:/blob: skipped` : ''}${errors.length > 0 ? `, ${errors.length} invalid` : ''}\n`);
+  }
+  if (byEntry.size === 0) {
+    err.write(`leakwatch: ${file}: nothing to analyse (no entry is a valid HTTP or WebSocket request)\n`);
+    return EXIT.nothingAnalysed;
+  }
+  for (const [label, indexes] of failed) {
+    err.write(`leakwatch: ${file}: --fail-on ${label}: found in ${indexes.length} ${indexes.length === 1 ? 'entry' : 'entries'} (index ${indexes.slice(0, 10).join(', ')}${indexes.length > 10 ? ', …' : ''})\n`);
+  }
+  return failed.size > 0 ? EXIT.failOn : EXIT.ok;
 }
+
+const failLabel = (f: FailOn): string => ('kind' in f ? f.kind : f.severity);

@@ -5,7 +5,10 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, RulePackError } from '../core/errors.js';
+import { LOG_FORMATS } from '../core/log.js';
 import { defaultDataDir } from '../core/paths.js';
+import { KINDS, SEVERITIES } from '../core/vocabulary.js';
+import { VERSION } from './version.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -23,9 +26,21 @@ function fail(err: unknown): never {
 const program = new Command()
   .name('leakwatch')
   .description('See what your chat apps and servers tell third parties, and stop it.')
+  .version(VERSION, '-V, --version', 'print the version')
   .showHelpAfterError(false)
   .exitOverride()
   .configureOutput({ outputError: (str, write) => write(`leakwatch: ${str.replace(/^error: /, '').trim()}\n`) });
+
+/** Help text after a subcommand's options: what --identity accepts, then examples. */
+const wrap = (text: string, width = 78): string =>
+  text.split(' ').reduce<string[]>((lines, word) => {
+    const last = lines[lines.length - 1]!;
+    if (last.length > 0 && last.length + 1 + word.length > width) lines.push(`  ${word}`);
+    else lines[lines.length - 1] = last.length > 0 ? `${last} ${word}` : word;
+    return lines;
+  }, ['']).join('\n');
+const IDENTITY_KINDS = wrap(`--identity kinds: ${KINDS.join(', ')}`);
+const examples = (...lines: string[]): string => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 
 const dataDirOption = (): Option =>
   new Option('--data-dir <dir>', 'data directory (CA, database, token); env LEAKWATCH_DATA_DIR').default(
@@ -53,7 +68,7 @@ program
   .option('--transparent-http-port <port>', 'accept plain HTTP without a proxy, routed by Host (e.g. 80)')
   .option('--stun-port <port>', 'STUN sensor UDP port (repeatable, e.g. 3478 and 19302)', collect)
   .option('--first-party <host>', 'your own homeserver(s) (repeatable)', collect)
-  .option('--identity <kind=value>', 'a value of yours or a contact to look for (repeatable)', collect)
+  .option('--identity <kind=value>', 'a value of yours or a contact to look for (repeatable; kinds below)', collect)
   .option('--identities <file>', 'file of kind=value lines (repeatable)', collect)
   .option('--rules <path>', 'extra rule pack file or folder (repeatable)', collect)
   .option('--no-builtin-rules', 'do not load the built-in packs')
@@ -69,13 +84,20 @@ program
   .option('--headers-timeout <seconds>', 'time a client has to send a request head (slowloris bound)', '20')
   .option('--max-connections <n>', 'client connections at once; the oldest idle one makes room', '2048')
   .option('--upstream-timeout <seconds>', 'upstream silence before a 504 Gateway Timeout', '30')
+  .addOption(new Option('--log-format <format>', 'log lines on stderr (default: plain on a terminal, json otherwise)').choices(LOG_FORMATS))
+  .option('--log-file <file>', 'append JSON log lines to FILE instead of stderr')
+  .addHelpText('after', `\n${IDENTITY_KINDS}\n${examples(
+    'npx leakwatch start',
+    'npx leakwatch start --session element-login --identity email=alice@example.org --first-party matrix.example.org',
+    'npx leakwatch start --mode enforce --block vector.im --log-file leakwatch.log',
+  )}`)
   .action(async (flags: Record<string, unknown>) => {
     // Flags first, from a light module: a wrong value is answered in ~0.2 s, before the engine,
     // the store and the dashboard are even loaded.
     const { validateStartFlags } = await import('./start-options.js');
     const config = validateStartFlags(flags);
     const { startCommand } = await import('./start.js');
-    await startCommand(config);
+    await startCommand(config, { logFormat: flags['logFormat'] as 'plain' | 'json' | undefined, logFile: flags['logFile'] as string | undefined });
   });
 
 program
@@ -83,6 +105,7 @@ program
   .description('print the CA certificate path and SHA-256 fingerprint (creates the CA if needed)')
   .addOption(dataDirOption())
   .option('--export <dir>', 'write leakwatch-ca.pem, .der and .crt into DIR')
+  .addHelpText('after', examples('npx leakwatch ca', 'npx leakwatch ca --export ~/leakwatch-ca'))
   .action(async (flags: { dataDir: string; export?: string }) => {
     const { caCommand } = await import('./ca.js');
     const { ensureDataDir } = await import('../core/paths.js');
@@ -98,9 +121,15 @@ program
   .option('--rules <path>', 'extra rule pack file or folder (repeatable)', collect)
   .option('--no-builtin-rules', 'do not load the built-in packs')
   .option('--first-party <host>', 'your own homeserver(s) (repeatable)', collect)
-  .option('--identity <kind=value>', 'a value of yours or a contact to look for (repeatable)', collect)
+  .option('--identity <kind=value>', 'a value of yours or a contact to look for (repeatable; kinds below)', collect)
   .option('--identities <file>', 'file of kind=value lines (repeatable)', collect)
   .option('--mode <mode>', 'observe | enforce: how rule actions are reported', 'observe')
+  .option('--fail-on <kind|severity>', `exit 1 when a leak of this kind, or a rule at or above this severity (${SEVERITIES.filter((x) => x !== 'none').join(', ')}), is found (repeatable)`, collect)
+  .addHelpText('after', `\n${IDENTITY_KINDS}\nExit codes: 0 analysed (no --fail-on match), 1 a --fail-on match, 2 nothing could be analysed or bad input.\n${examples(
+    'npx leakwatch analyze session.har',
+    'npx leakwatch analyze session.har --json --first-party matrix.example.org',
+    'npx leakwatch analyze session.har --identity email=alice@example.org --fail-on email --fail-on high',
+  )}`)
   .action(async (file: string, flags: Record<string, unknown>) => {
     const { analyzeCommand } = await import('./analyze.js');
     process.exitCode = await analyzeCommand(file, flags, process.stdout, process.stderr);
@@ -111,6 +140,7 @@ rules
   .command('check')
   .description('validate rule packs without starting anything')
   .argument('[paths...]', 'pack files or folders (default: the built-in packs)')
+  .addHelpText('after', examples('npx leakwatch rules check', 'npx leakwatch rules check my-rules/ extra.yaml'))
   .action(async (paths: string[]) => {
     const { rulesCheckCommand } = await import('./rules-check.js');
     const { ok, output } = rulesCheckCommand(paths);
@@ -125,6 +155,7 @@ program
   .requiredOption('--format <format>', 'jsonl | har | csv')
   .option('--since <iso>', 'only exchanges at or after this time')
   .option('--session <id>', 'only this session (id or name)')
+  .addHelpText('after', examples('npx leakwatch export --format har > capture.har', 'npx leakwatch export --format jsonl --session element-login --since 2026-01-31T00:00:00Z'))
   .action(async (flags: { dataDir: string; format: string; since?: string; session?: string }) => {
     const { exportCommand } = await import('./export.js');
     await exportCommand({ ...flags, out: process.stdout } as Parameters<typeof exportCommand>[0]);
@@ -135,6 +166,7 @@ program
   .description('delete every finding of a value (and the bodies that carried it)')
   .addOption(dataDirOption())
   .requiredOption('--value <value>', 'the value to forget')
+  .addHelpText('after', examples('npx leakwatch purge --value alice@example.org'))
   .action(async (flags: { dataDir: string; value: string }) => {
     const { purgeCommand } = await import('./purge.js');
     process.stdout.write(`${await purgeCommand(flags)}\n`);

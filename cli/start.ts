@@ -10,8 +10,8 @@ import { createServer } from 'node:net';
 import { loadOrCreateCa } from '../certs/ca.js';
 import { createLeafIssuer } from '../certs/leaf.js';
 import { ConfigError } from '../core/errors.js';
-import { createLogger, type Logger } from '../core/log.js';
-import { ensureDataDir } from '../core/paths.js';
+import { createCliLogger, type LogFormat, type Logger } from '../core/log.js';
+import { defaultDataDir, ensureDataDir } from '../core/paths.js';
 import { createPipeline } from '../core/pipeline.js';
 import { loadOrCreateDashboardToken, rulesViewFromRuleset, startDashboard, storeDataSource, createStreamStage } from '../dashboard/index.js';
 import { parseAllowClients } from '../proxy/cidr.js';
@@ -22,7 +22,7 @@ import { firstPartySet } from '../rules/classify.js';
 import { knownValuesFromFlags } from '../rules/identities.js';
 import { loadRuleset } from '../rules/load.js';
 import { dbPath, openStore } from '../store/db.js';
-import { createOverrideStore } from '../store/overrides.js';
+import { createOverrideStore, type OverrideRecord } from '../store/overrides.js';
 import { createQueries } from '../store/queries.js';
 import { createRecorder } from '../store/recorder.js';
 import { loadOrCreateRedactKey } from '../store/redact.js';
@@ -39,6 +39,10 @@ export interface Running {
   readonly dashboardUrl: string;
   readonly token: string;
   readonly sessionId: number;
+  /** The session's label: --session NAME, or the start time. */
+  readonly sessionName: string;
+  /** Dashboard overrides saved in earlier runs, in force from the start. */
+  readonly savedOverrides: readonly OverrideRecord[];
   readonly caPath: string;
   readonly caFingerprint: string;
   /** Load the rule packs again (SIGHUP); false when they are broken (the old rules stay). */
@@ -126,6 +130,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
     log,
   });
   const retention = startRetention(store, { days: config.retentionDays, log });
+  const overrides = createOverrideStore(store);
   // Enforcement (issue 6): the gate reads the live ruleset and the overlay of flags + saved overrides.
   const enforcement = createEnforcement(ruleset, {
     mode: config.mode,
@@ -134,7 +139,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
     blocks: config.blocks,
     actions: config.actions,
     holdTimeoutMs: config.holdTimeoutMs,
-    overrides: createOverrideStore(store),
+    overrides,
     log,
   });
   const rulesReload = createRulesReloader({
@@ -238,6 +243,8 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       dashboardUrl: dashboard.url,
       token,
       sessionId: session.id,
+      sessionName: session.name,
+      savedOverrides: overrides.list(),
       caPath: ca.certPath,
       caFingerprint: ca.fingerprintSha256,
       reloadRules: (reason = 'reload') => rulesReload.reload(reason),
@@ -264,22 +271,64 @@ function interceptionLine(l: Listeners): string {
   return parts.length > 0 ? `  ${parts.join(' · ')}\n` : '';
 }
 
-/** Runs until SIGINT/SIGTERM; `config` comes from validateStartFlags (cli/main.ts checks flags first). */
-export async function startCommand(config: StartConfig): Promise<void> {
-  const log = createLogger();
-  const running = await startLeakwatch(config, log);
-  process.stdout.write(
-    `leakwatch ${VERSION}: proxy ${running.proxyUrl} · dashboard ${running.dashboardUrl}/?token=${running.token}\n` +
-      `  CA ${running.caPath} (SHA-256 ${running.caFingerprint}) · mode ${config.mode} · session ${running.sessionId}\n` +
-      interceptionLine(running.listeners),
+function overrideText(o: OverrideRecord): string {
+  switch (o.kind) {
+    case 'rule-action':
+      return `${o.ruleId ?? '?'}=${o.action ?? '?'}`;
+    case 'block':
+      return `block ${o.host ?? '?'}${o.path ?? ''}`;
+    case 'allow-client':
+      return `allow client ${o.client ?? '?'}`;
+    case 'hold-decision':
+      return `${o.decision ?? '?'} ${o.ruleId ?? o.host ?? '?'}`;
+  }
+}
+
+/**
+ * What a person sees first: where the proxy and the dashboard are, which CA to trust (and how to
+ * recognise it), what mode and session this is, what saved overrides change, and the next step.
+ * The first line's `proxy URL · dashboard URL` shape is what scripts read.
+ */
+export function startBanner(r: Pick<Running, 'proxyUrl' | 'dashboardUrl' | 'token' | 'caPath' | 'caFingerprint' | 'sessionName' | 'savedOverrides' | 'listeners'>, mode: string, dataDir: string): string {
+  const shown = r.savedOverrides.slice(0, 5).map(overrideText);
+  const more = r.savedOverrides.length > shown.length ? `, +${r.savedOverrides.length - shown.length} more` : '';
+  const dirFlag = dataDir === defaultDataDir() ? '' : ` --data-dir ${dataDir}`;
+  return (
+    `leakwatch ${VERSION}: proxy ${r.proxyUrl} · dashboard ${r.dashboardUrl}/?token=${r.token}\n` +
+    `  CA ${r.caPath} (SHA-256 ${r.caFingerprint})\n` +
+    `  mode ${mode} · session "${r.sessionName}"\n` +
+    (r.savedOverrides.length > 0 ? `  saved overrides in force (dashboard → Overrides): ${shown.join(', ')}${more}\n` : '') +
+    interceptionLine(r.listeners) +
+    `Next: trust the CA on each client (the dashboard's Setup page, or npx leakwatch ca --export DIR${dirFlag}), then set its proxy to ${r.proxyUrl}.\n`
   );
+}
+
+export interface LogFlags {
+  readonly logFormat?: LogFormat | undefined;
+  readonly logFile?: string | undefined;
+}
+
+/** Runs until SIGINT/SIGTERM; `config` comes from validateStartFlags (cli/main.ts checks flags first). */
+export async function startCommand(config: StartConfig, logFlags: LogFlags = {}): Promise<void> {
+  // Log lines of the start-up wait until the banner is printed, so a person reads the banner first.
+  const logger = createCliLogger({ ...(logFlags.logFormat ? { format: logFlags.logFormat } : {}), ...(logFlags.logFile ? { file: logFlags.logFile } : {}), held: true });
+  const log = logger.log;
+  let running: Running;
+  try {
+    running = await startLeakwatch(config, log);
+  } catch (err: unknown) {
+    logger.release();
+    throw err;
+  }
+  process.stdout.write(startBanner(running, config.mode, config.dataDir));
+  logger.release();
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping: finishing in-flight exchanges (up to 5 s), then flushing');
     running.close(5000).then(
-      () => process.exit(0),
+      () => logger.close().then(() => process.exit(0)),
       (err: unknown) => {
         log.error({ err: (err as Error).message }, 'stop failed');
         process.exit(1);

@@ -2,7 +2,8 @@
  * HAR 1.2 both ways. `toHar` writes leakwatch's exchanges (findings in `_leaks`, the verdict in
  * `_leakwatch`); `harToExchanges` reads HAR from browsers (Chrome/Firefox), mitmproxy, Charles and
  * leakwatch into core Exchange records for `leakwatch analyze`. The reader is lenient (lists.ts
- * style): broken or non-HTTP entries are reported in `errors` and skipped, it never throws.
+ * style): broken or non-HTTP entries are reported in `errors` and skipped, entries that never
+ * reached a network (data:, blob:) are listed in `skipped`; it never throws.
  * Bodies that are not valid UTF-8 are written base64 with `encoding: "base64"` (content, and the
  * same field on postData, which HAR 1.2 leaves out but readers honour).
  */
@@ -114,6 +115,7 @@ function requestBody(post: Json | null): BodyCapture {
 }
 
 const SCHEMES = new Set(['http', 'https', 'ws', 'wss']);
+const LOCAL_SCHEME = /^(?:data|blob):/i;
 const TYPES = new Set<ExchangeKind>(['http', 'websocket', 'tls-failure', 'dns', 'stun']);
 const version = (v: unknown): string => str(v).replace(/^HTTP\//i, '').replace(/^h2$/i, '2').replace(/^h3$/i, '3') || '1.1';
 
@@ -180,19 +182,22 @@ function readEntry(e: Json, index: number, push: (ex: Omit<Exchange, 'id'>) => v
  * Exchanges from a parsed HAR. `id` is the 0-based position in the returned list; `meta.harIndex`
  * is the entry's position in `log.entries` (one entry yields one exchange per WebSocket message).
  */
-export function harToExchanges(har: unknown): { exchanges: Exchange[]; errors: string[] } {
+export function harToExchanges(har: unknown): { exchanges: Exchange[]; errors: string[]; skipped: number[] } {
   const exchanges: Exchange[] = [];
   const errors: string[] = [];
+  const skipped: number[] = [];
   const entries = obj(obj(har)?.['log'])?.['entries'];
-  if (!Array.isArray(entries)) return { exchanges, errors: ['not a HAR file: log.entries is missing'] };
+  if (!Array.isArray(entries)) return { exchanges, errors: ['not a HAR file: log.entries is missing'], skipped };
   entries.forEach((raw, i) => {
     const e = obj(raw);
     if (!e) return void errors.push(`entry ${i}: not an object`);
+    // Browsers record data: and blob: URLs too: nothing left the machine.
+    if (LOCAL_SCHEME.test(str(obj(e['request'])?.['url']))) return void skipped.push(i);
     try {
       readEntry(e, i, (ex) => void exchanges.push({ ...ex, id: exchanges.length }));
     } catch (err: unknown) {
       errors.push(`entry ${i}: ${err instanceof Error ? err.message : String(err)}`);
     }
   });
-  return { exchanges, errors };
+  return { exchanges, errors, skipped };
 }

@@ -6,7 +6,7 @@
  * characters (research §2.4 measured `includes` per pattern; an anchored scan is cheaper still).
  */
 import { ConfigError } from '../core/errors.js';
-import { isKind, type Kind } from '../core/vocabulary.js';
+import { isKind, KINDS, type Kind } from '../core/vocabulary.js';
 import { formsOf, variantsOf, type Form } from './detect/known-variants.js';
 import { parsePhoneValue } from './detect/phone.js';
 
@@ -62,7 +62,7 @@ function parseSpec(spec: string): Identity | string {
   if (eq <= 0) return `expected KIND=VALUE, got ${JSON.stringify(spec)}`;
   const kind = spec.slice(0, eq).trim().toLowerCase();
   const value = spec.slice(eq + 1).trim();
-  if (!isKind(kind)) return `unknown kind ${JSON.stringify(kind)}`;
+  if (!isKind(kind)) return `unknown kind ${JSON.stringify(kind)} (kinds: ${KINDS.join(', ')})`;
   const bad = validate(kind, value);
   return bad ?? { kind, value };
 }

@@ -70,7 +70,7 @@ describe('core/har', () => {
     expect(exchanges[1]!.startedAt).toBe(1735689601500);
     expect(exchanges[2]!.websocket?.data.bytes).toEqual(Buffer.from([0, 1, 2]));
     expect(exchanges.map((e) => e.meta?.['harIndex'])).toEqual([0, 4, 4]);
-    expect(harToExchanges({})).toEqual({ exchanges: [], errors: ['not a HAR file: log.entries is missing'] });
+    expect(harToExchanges({})).toEqual({ exchanges: [], errors: ['not a HAR file: log.entries is missing'], skipped: [] });
   });
 
   it('never throws on arbitrary JSON (property)', () => {
