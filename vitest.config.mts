@@ -2,9 +2,11 @@ import { defineConfig } from 'vitest/config';
 
 // Integration tests open real sockets and child processes: forks isolate them, and the
 // library under test (http-mitm-proxy) must stay external so our runtime patches hit the
-// same module instance the proxy uses.
+// same module instance the proxy uses. The global setup builds dist/ once (when stale) and gives
+// the run its own TMPDIR, checked for leftovers at the end.
 export default defineConfig({
   test: {
+    globalSetup: ['test/setup/global.ts'],
     pool: 'forks',
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,

@@ -3,8 +3,8 @@
  * recorder, built-in rule packs, a real CA (public part only handed over). `send()` pushes an
  * Exchange through audit -> recorder -> stream exactly as the proxy will.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { tempDir } from '../helpers/temp.js';
 import { join } from 'node:path';
 import { loadOrCreateCa, type CaMaterial } from '../../certs/ca.js';
 import type { Exchange } from '../../core/exchange.js';
@@ -39,7 +39,7 @@ export interface Harness {
 let caCache: { dir: string; ca: CaMaterial } | undefined;
 
 export async function startHarness(over: Partial<DashboardOptions> = {}): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), 'lw-dash-'));
+  const dir = tempDir('lw-dash-');
   // A CA per data dir is what `start` does; generating RSA keys is slow, so share one per file.
   caCache ??= { dir, ca: await loadOrCreateCa(dir) };
   const ca = caCache.ca;
@@ -83,6 +83,7 @@ export async function startHarness(over: Partial<DashboardOptions> = {}): Promis
       await dash.close();
       await recorder.close();
       store.close();
+      // The folder holding the shared CA goes with the file (tempDir), the others at once.
       if (caCache?.dir !== dir) rmSync(dir, { recursive: true, force: true });
     },
   };

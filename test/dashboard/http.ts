@@ -1,6 +1,7 @@
 /** Raw HTTP and WebSocket helpers for the server tests: node:http so any Host/Origin can be sent. */
 import { request } from 'node:http';
 import WebSocket from 'ws';
+import { until as untilHelper } from '../helpers/until.js';
 
 export interface RawResponse {
   status: number;
@@ -35,12 +36,5 @@ export function openWs(base: string, path: string, headers: Record<string, strin
   });
 }
 
-export async function until<T>(fn: () => T | undefined | false, ms = 3000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export const until = <T>(fn: () => T | undefined | false, ms = 3000): Promise<T> =>
+  untilHelper(fn, { timeoutMs: ms, intervalMs: 20 }) as Promise<T>;

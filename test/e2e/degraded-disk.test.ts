@@ -14,6 +14,7 @@ import { validateStartFlags } from '../../cli/start-options.js';
 import { silentLogger } from '../../core/log.js';
 import { proxiedFetch, type ProxiedFetch } from '../helpers/matrix-e2e.js';
 import { identityServerHandler, standInPki, STANDIN, startStandIn, type StandIn } from '../helpers/matrix-standins.js';
+import { until } from '../helpers/until.js';
 
 const IS = 'vector.im';
 let dir = '';
@@ -42,14 +43,9 @@ async function health(): Promise<Health> {
   return (await res.json()) as Health;
 }
 
-async function until<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (ok(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The first health answer that passes `ok` (the shared until() fails the test when none does). */
+const healthWhen = (ok: (h: Health) => boolean, ms: number): Promise<Health> =>
+  until(async () => { const h = await health(); return ok(h) ? h : undefined; }, { timeoutMs: ms, intervalMs: 50, what: 'the recorder health to change' });
 
 beforeAll(async () => {
   if (!mounted) return;
@@ -80,7 +76,7 @@ describe.skipIf(!mounted)('recording on a full disk (tmpfs)', () => {
 
   it('keeps answering clients, reports the failure, and resumes when space returns', async () => {
     expect((await lookup()).status).toBe(200);
-    await until(health, (h) => h.recorder.written >= 1, 3000);
+    await healthWhen((h) => h.recorder.written >= 1, 3000);
 
     // Fill the disk: a filler file takes everything that is left.
     const filler = join(mnt, 'filler');
@@ -90,7 +86,7 @@ describe.skipIf(!mounted)('recording on a full disk (tmpfs)', () => {
       // ENOSPC: the file holds what fitted, which is the point
     }
     for (let i = 0; i < 20; i++) expect((await lookup()).status).toBe(200);
-    const failing = await until(health, (h) => h.recorder.failures > 0, 5000);
+    const failing = await healthWhen((h) => h.recorder.failures > 0, 5000);
     expect(failing.recorder.failures).toBeGreaterThan(0);
     expect(failing.recorder.lastError).toMatch(/SQLITE_FULL|disk|full/i);
 
@@ -98,7 +94,7 @@ describe.skipIf(!mounted)('recording on a full disk (tmpfs)', () => {
     unlinkSync(filler);
     const before = failing.recorder.written;
     expect((await lookup()).status).toBe(200);
-    const resumed = await until(health, (h) => h.recorder.lastError === null && h.recorder.written > before, 8000);
+    const resumed = await healthWhen((h) => h.recorder.lastError === null && h.recorder.written > before, 8000);
     expect(resumed.recorder.lastError).toBeNull();
     expect(resumed.recorder.written).toBeGreaterThan(before);
   });

@@ -4,26 +4,18 @@
  * unknown --action rule id is one line on stderr and exit code 2, with nothing started.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../helpers/built.js';
+import { ensureBuilt, repoRoot } from '../helpers/built.js';
+import { until } from '../helpers/until.js';
 import { httpViaProxy } from '../helpers/connect-client.js';
 import type { Origin } from '../helpers/origin.js';
 import { PACK, startEchoOrigin, type Seen } from './harness.js';
 
 const MAIN = join(repoRoot, 'dist/cli/main.js');
 
-function ensureCliBuilt(): void {
-  const sources = ['cli/start.ts', 'cli/enforcement.ts', 'cli/rules-reload.ts', 'rules/decide.ts', 'rules/enforce-gate.ts', 'dashboard/enforcement.ts'];
-  const newest = Math.max(...sources.map((f) => statSync(join(repoRoot, f)).mtimeMs));
-  const out = join(repoRoot, 'dist/cli/enforcement.js');
-  if (existsSync(out) && statSync(out).mtimeMs >= newest && existsSync(MAIN)) return;
-  // tsc exits non-zero on any type error elsewhere but still emits.
-  spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'ignore', timeout: 180_000 });
-  if (!existsSync(out)) throw new Error('dist/cli/enforcement.js missing after build');
-}
 
 let origin: Origin & { received: Seen[] };
 let dir: string;
@@ -31,7 +23,7 @@ let child: ChildProcess | undefined;
 let stderr = '';
 
 beforeAll(async () => {
-  ensureCliBuilt();
+  ensureBuilt();
   origin = await startEchoOrigin();
   dir = mkdtempSync(join(tmpdir(), 'lw-sighup-'));
 }, 200_000);
@@ -45,14 +37,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const until = async (cond: () => Promise<boolean> | boolean, ms: number): Promise<boolean> => {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
-};
 
 describe('leakwatch start (process)', () => {
   it('an unknown --action rule id: one line, exit 2, nothing started', () => {

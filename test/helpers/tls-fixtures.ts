@@ -4,11 +4,9 @@
  * second, untrusted one makes "bad upstream certificate" origins. Built with certs/ so tests pay
  * one RSA keygen per CA (cached per process).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadOrCreateCa, type CaMaterial } from '../../certs/ca.js';
 import { createLeafIssuer, type LeafIssuer } from '../../certs/leaf.js';
+import { tempDir } from './temp.js';
 
 export interface TestPki {
   readonly ca: CaMaterial;
@@ -21,18 +19,8 @@ export interface TestPki {
 }
 
 const cache = new Map<string, Promise<TestPki>>();
-const dirs: string[] = [];
-
-process.once('exit', () => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-/** A fresh data dir (removed when the process exits). */
-export function tempDataDir(prefix = 'lw-test-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
+/** A fresh data dir, removed after the test file. */
+export const tempDataDir = (prefix = 'lw-test-'): string => tempDir(prefix);
 
 async function build(name: string): Promise<TestPki> {
   const dataDir = tempDataDir(`lw-pki-${name}-`);

@@ -7,33 +7,34 @@
  *   await lw.stillServes();   // after every hostile case: a normal request works, the process lives
  */
 import Database from 'better-sqlite3';
+import { afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectAgent, httpViaProxy, request } from '../helpers/connect-client.js';
 import { repoRoot } from '../helpers/built.js';
 import { startOrigin, type Handler, type Origin } from '../helpers/origin.js';
 import { testPki } from '../helpers/tls-fixtures.js';
 import { rssKiB } from '../../bench/proc.js';
+import { until as untilHelper } from '../helpers/until.js';
+import { tempDir as tempDirHelper } from '../helpers/temp.js';
 
 export const CLI = join(repoRoot, 'dist/cli/main.js');
 
-const dirs: string[] = [];
 const children = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const c of children) c.kill('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+// A child still running at the end of the file is stopped before its data dir is removed (the
+// temp helper's own afterAll runs after this one), or it could write into the removed folder.
+afterAll(async () => {
+  await Promise.all([...children].map((c) => new Promise((r) => { c.once('exit', r); c.kill('SIGKILL'); })));
 });
 
-export function tempDir(prefix = 'lw-hostile-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-}
+export const tempDir = (prefix = 'lw-hostile-'): string => tempDirHelper(prefix);
 
 export interface Leakwatch {
   readonly proc: ChildProcess;
@@ -196,12 +197,5 @@ export function rawExchange(port: number, bytes: string | Buffer | Array<string 
 }
 
 /** Polls until `fn` returns a truthy value, or throws with `what` after timeoutMs. */
-export async function until<T>(fn: () => T | Promise<T>, timeoutMs: number, what: string): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export const until = <T>(fn: () => T | Promise<T>, timeoutMs: number, what: string): Promise<NonNullable<T>> =>
+  untilHelper(fn, { timeoutMs, what, intervalMs: 50 });

@@ -1,5 +1,5 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
+import { tempDir } from '../helpers/temp.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RulePackError } from '../../core/errors.js';
@@ -143,7 +143,7 @@ describe('loadPacks and folders', () => {
   });
 
   it('shows absolute paths outside the working directory as they are', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'leakwatch-rules-'));
+    const dir = tempDir('leakwatch-rules-');
     const file = join(dir, 'x.yaml');
     writeFileSync(file, 'pack: x\nversion: 2\n');
     expect(packError(() => loadPacks([dir])).message.split('\n')[0]).toBe(`${file}:1:1: description: required`);
