@@ -110,6 +110,13 @@ export async function analyzeCommand(file: string, raw: Record<string, unknown>,
     const i = Number(ex.meta?.['harIndex'] ?? ex.id);
     byEntry.set(i, [...(byEntry.get(i) ?? []), ex]);
   }
+  const summary = (): void => void err.write(`leakwatch: ${file}: ${byEntry.size} of ${total} entries analysed` +
+    `${skipped.length > 0 ? `, ${skipped.length} data:/blob: skipped` : ''}${errors.length > 0 ? `, ${errors.length} invalid` : ''}\n`);
+  if (byEntry.size === 0) {
+    summary();
+    err.write(`leakwatch: ${file}: nothing to analyse (no entry is a valid HTTP or WebSocket request)\n`);
+    return EXIT.nothingAnalysed;
+  }
   const rows: ExchangeJson[] = [];
   const failed = new Map<string, number[]>();
   for (let index = 0; index < total; index++) {
@@ -129,14 +136,7 @@ export async function analyzeCommand(file: string, raw: Record<string, unknown>,
   }
   if (!flags.json) out.write(formatTable(rows));
 
-  if (skipped.length > 0 || errors.length > 0 || exchanges.length === 0) {
-    err.write(`leakwatch: ${file}: ${byEntry.size} of ${total} entries analysed` +
-      `${skipped.length > 0 ? `, ${skipped.length} data:/blob: skipped` : ''}${errors.length > 0 ? `, ${errors.length} invalid` : ''}\n`);
-  }
-  if (byEntry.size === 0) {
-    err.write(`leakwatch: ${file}: nothing to analyse (no entry is a valid HTTP or WebSocket request)\n`);
-    return EXIT.nothingAnalysed;
-  }
+  if (skipped.length > 0 || errors.length > 0) summary();
   for (const [label, indexes] of failed) {
     err.write(`leakwatch: ${file}: --fail-on ${label}: found in ${indexes.length} ${indexes.length === 1 ? 'entry' : 'entries'} (index ${indexes.slice(0, 10).join(', ')}${indexes.length > 10 ? ', …' : ''})\n`);
   }
