@@ -1,6 +1,5 @@
 /** Builders for synthetic audited exchanges and temp stores (real SQLite files, never mocks). */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Audit, Finding } from '../../core/audit.js';
 import type { Exchange } from '../../core/exchange.js';
@@ -8,11 +7,13 @@ import { silentLogger } from '../../core/log.js';
 import type { PipelineItem } from '../../core/pipeline.js';
 import { openStore, type Store, type StoreOptions } from '../../store/db.js';
 import { createRecorder, type RecorderOptions } from '../../store/recorder.js';
+import { tempDir as fileTempDir } from '../helpers/temp.js';
 
 export const KEY = Buffer.alloc(32, 7);
 
+/** `cleanup` removes it at once; a store a test did not clean up goes after the file. */
 export function tempDir(): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'lw-store-'));
+  const dir = fileTempDir('lw-store-');
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

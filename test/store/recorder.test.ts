@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { unpack } from '../../store/blobs.js';
 import { createQueries } from '../../store/queries.js';
+import { until } from '../helpers/until.js';
 import { aggregateMismatch } from './consistency.js';
 import { audit, exchange, finding, item, recorder, tempStore } from './fixtures.js';
 
@@ -83,15 +84,14 @@ describe('recorder', () => {
     for (let i = 2; i <= 200; i++) {
       expect(() => r.stage.run(item(exchange(i, { reqBody: big }), audit([finding('email', `u${i}@x.org`)])))).not.toThrow();
     }
-    await sleep(150);
+    await until(() => r.stats().failures > 0, { timeoutMs: 5000, what: 'a failed batch' });
     const s = r.stats();
     expect(s.failures).toBeGreaterThan(0);
     expect(s.lastError).toMatch(/SQLITE_FULL/);
     expect(s.queued).toBe(199);
     expect(count(t, 'exchanges')).toBe(1);
     t.store.db.pragma('max_page_count = 1073741823');
-    await sleep(2500);
-    expect(count(t, 'exchanges')).toBe(200);
+    await until(() => count(t, 'exchanges') === 200, { timeoutMs: 10_000, what: 'the queued rows once the disk has room' });
     expect(r.stats()).toMatchObject({ queued: 0, written: 200, lastError: null });
     expect(aggregateMismatch(t.store)).toEqual({ summary: [], timeline: [] });
     await r.close();
