@@ -86,6 +86,17 @@ describe.skipIf(!existsSync(SCRIPT))('leakwatch start on a terminal', () => {
     expect(out).not.toContain('{"level"');
     expect(code).toBe(0);
   }, 180_000);
+
+  it('--log-format json: JSON log lines on the terminal too, still after the banner', async () => {
+    const cmd = [process.execPath, MAIN, 'start', '--port', '0', '--dashboard-port', '0', '--data-dir', join(dir, 'tty-json'), '--log-format', 'json'].map(quote).join(' ');
+    const lw = await startProcess([SCRIPT, '-qec', cmd, '/dev/null'], { ready: /dashboard listening/, timeoutMs: 120_000 });
+    await lw.stop();
+    const lines = lw.stdout().replace(/\r\n/g, '\n').split('\n').filter(Boolean);
+    expect(lines[0]).toMatch(/^leakwatch \S+: proxy http:/);
+    const json = lines.filter((l) => l.startsWith('{'));
+    expect(lines.indexOf(json[0]!)).toBeGreaterThan(lines.findIndex((l) => l.startsWith('Next: ')));
+    expect(json.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain('dashboard listening');
+  }, 180_000);
 });
 
 describe('leakwatch start flags and help', () => {
