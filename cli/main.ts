@@ -117,7 +117,7 @@ program
   .command('analyze')
   .description('run the leak pipeline over a HAR 1.2 capture')
   .argument('<file>', 'HAR file')
-  .option('--json', 'one JSON object per entry, one per line')
+  .option('--json', 'one JSON object per network entry, one per line')
   .option('--rules <path>', 'extra rule pack file or folder (repeatable)', collect)
   .option('--no-builtin-rules', 'do not load the built-in packs')
   .option('--first-party <host>', 'your own homeserver(s) (repeatable)', collect)

@@ -38,7 +38,7 @@ describe('start options', () => {
   });
 });
 
-describe('start options: DNS, transparent listeners, STUN (issue 7)', () => {
+describe('start options: DNS, transparent listeners, STUN', () => {
   it('are all off by default', () => {
     expect(validateStartFlags({})).toMatchObject({ dns: null, dnsUpstream: null, transparentHttpsPort: null, transparentHttpPort: null, stunPorts: [] });
   });
@@ -94,7 +94,7 @@ describe('start options: DNS, transparent listeners, STUN (issue 7)', () => {
   });
 });
 
-describe('start options: enforcement (issue 6)', () => {
+describe('start options: enforcement', () => {
   it('defaults: no blocks, no action overrides, 30 s hold timeout, no watching', () => {
     expect(validateStartFlags({})).toMatchObject({ blocks: [], actions: [], holdTimeoutMs: 30_000, watchRules: false });
   });
