@@ -10,7 +10,7 @@ import type { Kind } from '../core/vocabulary.js';
 import { looksLikeEmail } from './detect/email.js';
 import { percentDecodeLenient } from './detect/text.js';
 import { bearerToken } from './detect/tokens.js';
-import { joinWhere, parseCookies, splitUrlPath } from './extract-units.js';
+import { joinWhere, parseCookies, splitUrlPath, type Doc } from './extract-units.js';
 import { evalPath } from './json-path.js';
 import { sdpAddresses } from './sdp.js';
 import type { ExtractKind, ExtractorSpec, RuleMatch } from './types.js';
@@ -20,6 +20,8 @@ export const MAX_VALUE = 4096;
 
 export interface Side {
   readonly body: () => DecodedBody;
+  /** The side's JSON documents: the body or its NDJSON lines, plus (request) decoded JSON layers. */
+  readonly docs: () => readonly Doc[];
   /** `request.body`, `response.body` or `websocket.data`. */
   readonly bodyWhere: string;
   readonly headers: RawHeaders;
@@ -92,17 +94,17 @@ function run(ex: Exchange, match: RuleMatch, spec: ExtractorSpec, side: Side, pu
       return;
     }
     case 'json': {
-      const b = side.body();
-      if (b.type !== 'json') return;
-      for (const pv of evalPath(b.json, spec.path)) push(spec.kind, scalar(pv.value), joinWhere(side.bodyWhere, pv.path));
+      for (const d of side.docs()) {
+        for (const pv of evalPath(d.json, spec.path)) push(spec.kind, scalar(pv.value), joinWhere(d.where, pv.path));
+      }
       return;
     }
     case 'sdp': {
-      const b = side.body();
-      if (b.type !== 'json') return;
-      for (const pv of evalPath(b.json, spec.path)) {
-        if (typeof pv.value !== 'string') continue;
-        for (const a of sdpAddresses(pv.value)) push('ip_address', a.address, `${joinWhere(side.bodyWhere, pv.path)}#${a.source}`);
+      for (const d of side.docs()) {
+        for (const pv of evalPath(d.json, spec.path)) {
+          if (typeof pv.value !== 'string') continue;
+          for (const a of sdpAddresses(pv.value)) push('ip_address', a.address, `${joinWhere(d.where, pv.path)}#${a.source}`);
+        }
       }
       return;
     }

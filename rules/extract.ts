@@ -11,7 +11,8 @@ import { detectPatterns } from './detect/index.js';
 import { bearerToken } from './detect/tokens.js';
 import { runExtractors, type Side } from './extract-structural.js';
 import { mergeFindings } from './extract-merge.js';
-import { joinWhere, requestUnits, type Unit } from './extract-units.js';
+import { bodyDocs, joinWhere, requestUnits, type Doc, type Unit } from './extract-units.js';
+import { claimCandidates } from './detect/claims.js';
 import { matchIdentityLookup } from './identity-hash.js';
 import { findKnownInBytes, knownValuesIn, type KnownValueIndex } from './known-values.js';
 import { joinKey } from './json-path.js';
@@ -44,18 +45,38 @@ export function extractFindings(exchange: Exchange, match: RuleMatch | null, ctx
 function extract(ex: Exchange, match: RuleMatch | null, ctx: ExtractContext, notes: string[]): Finding[] {
   const req = requestUnits(ex, match?.params ?? {});
   for (const n of req.body.notes) notes.push(`${req.bodyWhere}: ${n}`);
-  const structural = match ? runExtractors(ex, match, sides(ex, req.body, req.bodyWhere, notes), notes) : [];
+  const structural = match ? runExtractors(ex, match, sides(ex, req.body, req.bodyWhere, req.docs, notes), notes) : [];
   const known = knownFindings(req.units, req.body, req.bodyWhere, ctx.known);
   const pattern = patternFindings(req.units, ctx.firstParty);
-  return mergeFindings(structural, known, pattern, notes);
+  for (const d of req.docs) {
+    // A decoded JWT's claims say what each value is (LiveKit `sub`, Jitsi `context.user.name`).
+    if (d.where.endsWith('|jwt')) for (const c of claimCandidates(d.json)) pattern.push({ kind: c.kind, value: c.value, where: joinWhere(d.where, c.path), method: 'pattern' });
+  }
+  return dropDecodedRepeats(mergeFindings(structural, known, pattern, notes));
 }
 
-function sides(ex: Exchange, reqBody: DecodedBody, reqWhere: string, notes: string[]): { request: Side; response: Side } {
+/**
+ * A datum already found in a field (a known value's base64 transform, a pattern in the raw text) is
+ * not reported again from what that field decodes to: one finding per datum and field.
+ */
+function dropDecodedRepeats(findings: Finding[]): Finding[] {
+  if (!findings.some((f) => f.where.includes('|'))) return findings;
+  const key = (f: Finding, where: string): string => `${f.kind}\u0000${f.value.toLowerCase()}\u0000${where}`;
+  const plain = new Set(findings.filter((f) => !f.where.includes('|')).map((f) => key(f, f.where)));
+  return findings.filter((f) => {
+    const bar = f.where.indexOf('|');
+    return bar === -1 || !plain.has(key(f, f.where.slice(0, bar)));
+  });
+}
+
+function sides(ex: Exchange, reqBody: DecodedBody, reqWhere: string, reqDocs: readonly Doc[], notes: string[]): { request: Side; response: Side } {
   const ws = ex.kind === 'websocket' ? ex.websocket : undefined;
   let res: DecodedBody | undefined;
+  let resDocs: Doc[] | undefined;
   const response: Side = {
     bodyWhere: ws ? 'websocket.data' : 'response.body',
     headers: ex.response?.headers ?? [],
+    docs: () => (resDocs ??= bodyDocs(response.body(), response.bodyWhere)),
     body: () => {
       if (res) return res;
       if (ws) res = ws.direction === 'receive' ? decodeBody(ws.data, []) : EMPTY_DECODED;
@@ -64,7 +85,7 @@ function sides(ex: Exchange, reqBody: DecodedBody, reqWhere: string, notes: stri
       return res;
     },
   };
-  return { request: { bodyWhere: reqWhere, headers: ex.request.headers, body: () => reqBody }, response };
+  return { request: { bodyWhere: reqWhere, headers: ex.request.headers, body: () => reqBody, docs: () => reqDocs }, response };
 }
 
 const known = (kind: Finding['kind'], value: string, where: string, chain: string): Finding => ({
