@@ -10,6 +10,7 @@ import type { Action, Severity, Verdict } from '../core/vocabulary.js';
 import { classify } from './classify.js';
 import type { CompiledRuleset } from './compile.js';
 import { extractFindings } from './extract.js';
+import { splitUrlPath } from './extract-units.js';
 import type { KnownValueIndex } from './known-values.js';
 import type { Rule } from './types.js';
 
@@ -41,7 +42,7 @@ function pathOf(ex: Exchange): string {
 
 export function auditExchange(ex: Exchange, ctx: AuditContext): Audit {
   const { match, firstParty } = classify(
-    { method: ex.request.method, host: hostOf(ex), path: pathOf(ex) },
+    { method: ex.request.method, host: hostOf(ex), path: pathOf(ex), query: splitUrlPath(ex.request.path).query },
     ctx.ruleset,
     ctx.firstParty,
     ex,

@@ -29,6 +29,8 @@ export interface Side {
 
 /** `threepid` is email or phone, decided from the value (Matrix 3PID fields whose medium varies). */
 export function resolveKind(kind: ExtractKind, value: string): Kind {
+  // An email pusher's push key is the address the notifications go to.
+  if (kind === 'push_key') return looksLikeEmail(value) ? 'email' : kind;
   if (kind !== 'threepid') return kind;
   return value.includes('@') || looksLikeEmail(value) ? 'email' : 'phone';
 }
@@ -119,8 +121,10 @@ function run(ex: Exchange, match: RuleMatch, spec: ExtractorSpec, side: Side, pu
       return;
     }
     case 'path': {
-      const v = match.params[spec.name];
-      if (v !== undefined) push(spec.kind, percentDecodeLenient(v), `request.path.${spec.name}`);
+      // `z/x/y`: several placeholders whose values form one datum (a map tile's coordinates).
+      const names = spec.name.includes('/') ? spec.name.split('/') : [spec.name];
+      const vs = names.map((n) => match.params[n]);
+      if (vs.every((v) => v !== undefined)) push(spec.kind, percentDecodeLenient(vs.join('/')), `request.path.${spec.name}`);
       return;
     }
     case 'body': {

@@ -56,17 +56,28 @@ function extract(ex: Exchange, match: RuleMatch | null, ctx: ExtractContext, not
 }
 
 /**
- * A datum already found in a field (a known value's base64 transform, a pattern in the raw text) is
- * not reported again from what that field decodes to: one finding per datum and field.
+ * One finding per datum and field: a value found both in a field and in what that field decodes to
+ * (a known value's base64 transform and the decoded text; the raw text and its decoded JSON) is
+ * reported once, by the best method (structural, then known-value, then pattern), at the field
+ * itself when the methods tie.
  */
 function dropDecodedRepeats(findings: Finding[]): Finding[] {
   if (!findings.some((f) => f.where.includes('|'))) return findings;
-  const key = (f: Finding, where: string): string => `${f.kind}\u0000${f.value.toLowerCase()}\u0000${where}`;
-  const plain = new Set(findings.filter((f) => !f.where.includes('|')).map((f) => key(f, f.where)));
-  return findings.filter((f) => {
-    const bar = f.where.indexOf('|');
-    return bar === -1 || !plain.has(key(f, f.where.slice(0, bar)));
-  });
+  const rank = (f: Finding): number => (f.method === 'structural' ? 0 : f.method === 'pattern' ? 2 : 1);
+  const rootOf = (w: string): string => {
+    const bar = w.indexOf('|');
+    return bar === -1 ? w : w.slice(0, bar);
+  };
+  const key = (f: Finding): string => `${f.kind}\u0000${f.value.toLowerCase()}\u0000${rootOf(f.where)}`;
+  // Per datum and field: best method first, then the field itself before what it decodes to.
+  const best = new Map<string, number>();
+  for (const f of findings) {
+    const score = rank(f) * 2 + (f.where.includes('|') ? 1 : 0);
+    const k = key(f);
+    const b = best.get(k);
+    if (b === undefined || score < b) best.set(k, score);
+  }
+  return findings.filter((f) => rank(f) * 2 + (f.where.includes('|') ? 1 : 0) === best.get(key(f)));
 }
 
 function sides(ex: Exchange, reqBody: DecodedBody, reqWhere: string, reqDocs: readonly Doc[], notes: string[]): { request: Side; response: Side } {

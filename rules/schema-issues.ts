@@ -152,9 +152,10 @@ function pathExtractorIssues(r: Record<string, unknown>, i: number): PackIssue[]
       issues.push({ path: at, message: `placeholder {${name}} needs paths, but the rule matches any path` });
       return;
     }
+    // `z/x/y` names several placeholders whose values are joined (a map tile's coordinates).
     const declared = paths.some((p) => {
       const parsed = typeof p === 'string' ? parsePathPattern(p) : null;
-      return parsed !== null && parsed.ok && parsed.pattern.names.includes(name);
+      return parsed !== null && parsed.ok && name.split('/').every((n) => parsed.pattern.names.includes(n));
     });
     if (!declared) issues.push({ path: at, message: `placeholder {${name}} is not in any path of the rule` });
   });
