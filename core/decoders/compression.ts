@@ -123,8 +123,8 @@ export function sniffCompression(buf: Uint8Array): 'gzip' | 'deflate' | 'zstd' |
   if (buf.length < 2) return null;
   if (buf[0] === 0x1f && buf[1] === 0x8b) return buf.length > 2 && buf[2] !== 8 ? null : 'gzip';
   if (buf.length >= 4 && buf[0] === 0x28 && buf[1] === 0xb5 && buf[2] === 0x2f && buf[3] === 0xfd) return 'zstd';
-  // A zlib header alone is 2 bytes that many texts start with by chance (`x^`, `H\x89`): ask for a
-  // default or best compression level byte, as every zlib writer in practice emits.
-  if (zlibHeader(buf) && buf[0] === 0x78 && (buf[1] === 0x9c || buf[1] === 0xda || buf[1] === 0x01 || buf[1] === 0x5e)) return 'deflate';
+  // A zlib header alone is 2 bytes that texts can start with by chance (`x^` is a valid one): ask
+  // for the 32 KiB window with the default, best or no-compression level byte zlib writers emit.
+  if (zlibHeader(buf) && buf[0] === 0x78 && (buf[1] === 0x9c || buf[1] === 0xda || buf[1] === 0x01)) return 'deflate';
   return null;
 }
