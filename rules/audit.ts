@@ -10,7 +10,6 @@ import type { Action, Severity, Verdict } from '../core/vocabulary.js';
 import { classify } from './classify.js';
 import type { CompiledRuleset } from './compile.js';
 import { extractFindings } from './extract.js';
-import { splitUrlPath } from './extract-units.js';
 import type { KnownValueIndex } from './known-values.js';
 import type { Rule } from './types.js';
 
@@ -42,7 +41,7 @@ function pathOf(ex: Exchange): string {
 
 export function auditExchange(ex: Exchange, ctx: AuditContext): Audit {
   const { match, firstParty } = classify(
-    { method: ex.request.method, host: hostOf(ex), path: pathOf(ex), query: splitUrlPath(ex.request.path).query },
+    { method: ex.request.method, host: hostOf(ex), path: pathOf(ex), target: ex.request.path },
     ctx.ruleset,
     ctx.firstParty,
     ex,

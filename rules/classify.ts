@@ -10,6 +10,7 @@
 import { normalizeHost } from './host-index.js';
 import type { CompiledRuleset } from './compile.js';
 import type { Exchange } from '../core/exchange.js';
+import { splitUrlPath } from './extract-units.js';
 import { requestConditionHolds, responseConditionHolds } from './response-condition.js';
 import type { RuleMatch } from './types.js';
 
@@ -18,8 +19,8 @@ export interface ClassifyInput {
   readonly host: string;
   /** Raw path; a query is ignored. */
   readonly path: string;
-  /** The URL's query (without `?`), for rules with a request condition; absent: none. */
-  readonly query?: string;
+  /** Path and query as sent, read only when a matching rule has a request condition (cheap otherwise). */
+  readonly target?: string;
 }
 
 export interface ClassifyResult {
@@ -60,7 +61,7 @@ export function classify(input: ClassifyInput, ruleset: CompiledRuleset, firstPa
   const fp = isFirstParty(input.host, firstParty);
   let matches = ruleset.match(input.method, input.host, input.path);
   if (matches.some((m) => m.rule.request)) {
-    matches = matches.filter((m) => !m.rule.request || requestConditionHolds(m.rule.request, input.query ?? ''));
+    matches = matches.filter((m) => !m.rule.request || requestConditionHolds(m.rule.request, splitUrlPath(input.target ?? '').query));
   }
   if (matches.some((m) => m.rule.response)) {
     matches = matches.filter((m) => !m.rule.response || (exchange !== undefined && responseConditionHolds(m.rule.response, exchange)));

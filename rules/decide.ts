@@ -16,7 +16,6 @@ import type { Action, Category, Verdict } from '../core/vocabulary.js';
 import { blockAnswer } from './block-response.js';
 import { classify } from './classify.js';
 import type { CompiledRuleset } from './compile.js';
-import { splitUrlPath } from './extract-units.js';
 import { normalizeHost } from './host-index.js';
 import type { KnownValueIndex } from './known-values.js';
 import { neutralizeAnswer } from './neutralize.js';
@@ -164,7 +163,7 @@ function enforcement(
 
 /** Which action applies to this request, and why. */
 export function decideAction(input: DecideInput, ctx: DecideContext): Enforcement {
-  const { match, firstParty } = classify({ method: input.method, host: input.host, path: pathOnly(input.path), query: splitUrlPath(input.path).query }, ctx.ruleset, ctx.firstParty);
+  const { match, firstParty } = classify({ method: input.method, host: input.host, path: pathOnly(input.path), target: input.path }, ctx.ruleset, ctx.firstParty);
   const rule = match?.rule ?? null;
   const overlay = ctx.overlay;
   // The client is normalised only when an allow-list or a saved hold decision can use it.

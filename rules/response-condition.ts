@@ -15,6 +15,9 @@ import type { RequestCondition, ResponseCondition } from './types.js';
 /** `query: matrix-id`: some query value is (or holds) a Matrix user id or room id. */
 export function requestConditionHolds(cond: RequestCondition, query: string): boolean {
   if (cond.query !== 'matrix-id' || query === '') return false;
+  // A user id needs a `:`, a room id a `!` (v12 room ids have no server): most queries have neither,
+  // and this runs in the request gate for every request a host-wide rule matches.
+  if (!/[:!]|%3a|%21/i.test(query)) return false;
   return detectMatrixIds(query).some((c) => c.kind === 'mxid' || c.kind === 'room_id');
 }
 

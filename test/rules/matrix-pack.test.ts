@@ -61,8 +61,8 @@ const defaultFirstParty = firstPartySet(table.firstParty);
 function run(c: Case, i: number) {
   const ex = toExchange(c, i + 1);
   const fp = c.firstParty ? firstPartySet(c.firstParty) : defaultFirstParty;
-  const [pathOnly, query] = ex.request.path.split('?') as [string, string | undefined];
-  const { match, firstParty } = classify({ method: ex.request.method, host: ex.request.host, path: pathOnly, query: query ?? '' }, ruleset, fp, ex);
+  const pathOnly = ex.request.path.split('?')[0]!;
+  const { match, firstParty } = classify({ method: ex.request.method, host: ex.request.host, path: pathOnly, target: ex.request.path }, ruleset, fp, ex);
   const { findings, notes } = extractFindings(ex, match, { firstParty, known });
   return { match, findings, notes };
 }
