@@ -56,6 +56,8 @@ export interface RequestUnits {
   readonly bodyWhere: string;
   /** JSON documents of the request: the body (or its NDJSON lines) and every decoded JSON layer. */
   readonly docs: Doc[];
+  /** What the value decoding had to leave out (its output budget or unit cap reached). */
+  readonly notes: string[];
 }
 
 /** Headers whose values are protocol plumbing or reported by rule extractors (User-Agent etc.). */
@@ -139,7 +141,8 @@ export function requestUnits(ex: Exchange, params: Readonly<Record<string, strin
     // One WebSocket message: its data is the body; the upgrade request is its own exchange.
     const body = ws.direction === 'send' ? decodeBody(ws.data, []) : EMPTY_DECODED;
     bodyUnits(body, 'websocket.data', units);
-    return { units, body, bodyWhere: 'websocket.data', docs: expandUnits(units, bodyDocs(body, 'websocket.data')) };
+    const notes: string[] = [];
+    return { units, body, bodyWhere: 'websocket.data', docs: expandUnits(units, bodyDocs(body, 'websocket.data'), notes), notes };
   }
   const req = ex.request;
   const { pathname, query } = splitUrlPath(req.path);
@@ -169,7 +172,8 @@ export function requestUnits(ex: Exchange, params: Readonly<Record<string, strin
   }
   const body = decodeBody(req.body, req.headers);
   bodyUnits(body, 'request.body', units);
-  return { units, body, bodyWhere: 'request.body', docs: expandUnits(units, bodyDocs(body, 'request.body')) };
+  const notes: string[] = [];
+  return { units, body, bodyWhere: 'request.body', docs: expandUnits(units, bodyDocs(body, 'request.body'), notes), notes };
 }
 
 const AUTH_SCHEME = /^\s*(?:Bearer|Basic|Token)\s+/i;
@@ -179,9 +183,10 @@ const AUTH_SCHEME = /^\s*(?:Bearer|Basic|Token)\s+/i;
  * output budget (DECODE_LIMIT bytes) and MAX_LAYERS steps per value. Returns `docs` plus the decoded
  * JSON layers.
  */
-function expandUnits(units: Unit[], docs: Doc[]): Doc[] {
+function expandUnits(units: Unit[], docs: Doc[], notes: string[]): Doc[] {
   const budget: Budget = { bytes: DECODE_LIMIT };
-  for (let i = 0; i < units.length && units.length < MAX_UNITS; i++) {
+  let i = 0;
+  for (; i < units.length && units.length < MAX_UNITS; i++) {
     const u = units[i]!;
     if (!u.patterns || typeof u.value !== 'string' || u.depth >= MAX_LAYERS) continue;
     const value = u.header === 'authorization' ? u.value.replace(AUTH_SCHEME, '') : u.value;
@@ -196,5 +201,7 @@ function expandUnits(units: Unit[], docs: Doc[]): Doc[] {
       units.push(unit(where, layer.text, u.key, u.parent, undefined, true, u.depth + 1));
     }
   }
+  if (i < units.length) notes.push(`decoding: more than ${MAX_UNITS} values; the rest left as sent`);
+  if (budget.exhausted) notes.push(`decoding: decoded values reached ${DECODE_LIMIT} bytes; the rest left as sent`);
   return docs;
 }

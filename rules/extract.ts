@@ -45,6 +45,7 @@ export function extractFindings(exchange: Exchange, match: RuleMatch | null, ctx
 function extract(ex: Exchange, match: RuleMatch | null, ctx: ExtractContext, notes: string[]): Finding[] {
   const req = requestUnits(ex, match?.params ?? {});
   for (const n of req.body.notes) notes.push(`${req.bodyWhere}: ${n}`);
+  for (const n of req.notes) notes.push(n);
   const structural = match ? runExtractors(ex, match, sides(ex, req.body, req.bodyWhere, req.docs, notes), notes) : [];
   const known = knownFindings(req.units, req.body, req.bodyWhere, ctx.known);
   const pattern = patternFindings(req.units, ctx.firstParty);

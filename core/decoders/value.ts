@@ -26,7 +26,14 @@ export interface Layer {
 /** Output bytes a whole exchange's value decoding may produce (shared across its layers). */
 export interface Budget {
   bytes: number;
+  /** Set when a value was left encoded because the budget could not pay for it. */
+  exhausted?: boolean;
 }
+
+const refuse = (budget: Budget): null => {
+  budget.exhausted = true;
+  return null;
+};
 
 const B64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 const HEX = /^[0-9A-Fa-f]+$/;
@@ -61,10 +68,11 @@ function fromBytes(chain: string, raw: Buffer, budget: Budget, minText: number):
   if (enc !== null) {
     const step = decompress(enc, bytes, Math.max(0, budget.bytes), true);
     if (step === null || step.out.length === 0) return null;
+    if (step.capped) budget.exhausted = true;
     bytes = step.out;
     chain += `|${enc}`;
   }
-  if (bytes.length > budget.bytes) return null;
+  if (bytes.length > budget.bytes) return refuse(budget);
   budget.bytes -= bytes.length;
   if (!isUtf8(bytes)) return null;
   const text = bytes.toString('utf8');
@@ -100,18 +108,19 @@ export function base32Decode(s: string): Buffer | null {
  * readable. Cheap for ordinary values: a length check and one character test before any regex.
  */
 export function decodeOnce(s: string, budget: Budget): Layer | null {
-  if (s.length < MIN_ENCODED || budget.bytes <= 0) return null;
+  if (s.length < MIN_ENCODED) return null;
+  if (budget.bytes <= 0) return refuse(budget);
   try {
     const c = s.charCodeAt(0);
     if (c === 0x7b || c === 0x5b) {
       // JSON text inside a field (rageshake's `auto_uisi`, Sentry's `extra` values).
-      if (s.length > budget.bytes) return null;
+      if (s.length > budget.bytes) return refuse(budget);
       const json = parseJson(s);
       if (json === undefined) return null;
       budget.bytes -= s.length;
       return { chain: '|json', json };
     }
-    if (s.length > budget.bytes * 2) return null;
+    if (s.length > budget.bytes * 2) return refuse(budget);
     if (s.includes('.')) return JWT.test(s) ? decodeJwt(s) : null;
     // A `+` that went through form decoding unescaped arrives as a space.
     const b64 = s.includes(' ') ? s.replace(/ /g, '+') : s;

@@ -100,12 +100,13 @@ describe('decodeOnce', () => {
 
   it('keeps a gzip bomb in base64 within the budget', () => {
     const bomb = zlib.gzipSync(Buffer.concat([Buffer.from('{"a":"'), Buffer.alloc(32 << 20, 0x61), Buffer.from('"}')])).toString('base64');
-    const b = { bytes: 1 << 20 };
+    const b: Budget = { bytes: 1 << 20 };
     const t = Date.now();
     const layer = decodeOnce(bomb, b);
     // What fits is kept (a cut JSON is text); nothing beyond the budget is ever inflated.
     expect(layer?.text?.length ?? 0).toBeLessThanOrEqual(1 << 20);
     expect(b.bytes).toBeGreaterThanOrEqual(0);
+    expect(b.exhausted).toBe(true);
     expect(Date.now() - t).toBeLessThan(5000);
   });
 
@@ -290,6 +291,12 @@ describe('extraction through decoded layers', () => {
     let ok = JSON.stringify({ who: '@alice:example.org' });
     for (let i = 0; i < MAX_LAYERS - 1; i++) ok = Buffer.from(ok).toString('base64');
     expect(wheres(ex(`https://t.example.net/x?d=${encodeURIComponent(ok)}`)).some((w) => w.startsWith('mxid @alice:example.org'))).toBe(true);
+  });
+  it('says in a note when the decoding budget left values encoded', () => {
+    const big = Buffer.from(JSON.stringify({ pad: 'x'.repeat(6 << 20) })).toString('base64');
+    const e = ex('https://t.example.net/x', { headers: [['Content-Type', 'application/x-www-form-urlencoded']], body: `a=${big}&b=${big}&c=${big}` });
+    const r = extractFindings(e, null, ctx);
+    expect(r.notes.some((n) => /decoded values reached/.test(n))).toBe(true);
   });
   it('never throws on arbitrary encoded form fields (property)', () => {
     fc.assert(
