@@ -51,6 +51,8 @@ function extract(ex: Exchange, match: RuleMatch | null, ctx: ExtractContext, not
   const pattern = patternFindings(req.units, ctx.firstParty);
   for (const d of req.docs) {
     // A decoded JWT's claims say what each value is (LiveKit `sub`, Jitsi `context.user.name`).
+    // The homeserver's own token sent to the homeserver is not a leak, nor is what it says.
+    if (ctx.firstParty && d.where.startsWith(AUTH_WHERE)) continue;
     if (d.where.endsWith('|jwt')) for (const c of claimCandidates(d.json)) pattern.push({ kind: c.kind, value: c.value, where: joinWhere(d.where, c.path), method: 'pattern' });
   }
   return dropDecodedRepeats(mergeFindings(structural, known, pattern, notes));
@@ -128,10 +130,12 @@ function knownFindings(units: readonly Unit[], body: DecodedBody, bodyWhere: str
   return out;
 }
 
+const AUTH_WHERE = 'request.header.authorization|';
+
 function patternFindings(units: readonly Unit[], firstParty: boolean): Finding[] {
   const out: Finding[] = [];
   for (const u of units) {
-    if (!u.patterns) continue;
+    if (!u.patterns || (firstParty && u.depth > 0 && u.where.startsWith(AUTH_WHERE))) continue;
     if (u.header === 'authorization') {
       // The homeserver's own token sent to the homeserver is how Matrix works, not a leak.
       const t = firstParty ? null : bearerToken(String(u.value));

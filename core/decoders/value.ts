@@ -35,7 +35,8 @@ const refuse = (budget: Budget): null => {
   return null;
 };
 
-const B64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+// Spaces allowed: a `+` that went through form decoding unescaped arrives as a space.
+const B64 = /^[A-Za-z0-9+/_ -]+={0,2}$/;
 const HEX = /^[0-9A-Fa-f]+$/;
 const B32 = /^(?:[A-Z2-7]+|[a-z2-7]+)=*$/;
 const JWT = /^[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*$/;
@@ -122,9 +123,8 @@ export function decodeOnce(s: string, budget: Budget): Layer | null {
     }
     if (s.length > budget.bytes * 2) return refuse(budget);
     if (s.includes('.')) return JWT.test(s) ? decodeJwt(s) : null;
-    // A `+` that went through form decoding unescaped arrives as a space.
-    const b64 = s.includes(' ') ? s.replace(/ /g, '+') : s;
-    if (B64.test(b64) && !HEX.test(b64)) {
+    if (B64.test(s) && !HEX.test(s)) {
+      const b64 = s.includes(' ') ? s.replace(/ /g, '+') : s;
       const layer = fromBytes('|base64', Buffer.from(b64, 'base64'), budget, 6);
       if (layer !== null) return layer;
     }

@@ -13,7 +13,7 @@ import { MIN_RUN, printableRuns } from '../../core/decoders/printable.js';
 import { base32Decode, decodeOnce, MAX_LAYERS, type Budget } from '../../core/decoders/value.js';
 import { extractFindings } from '../../rules/extract.js';
 import { buildKnownValueIndex } from '../../rules/known-values.js';
-import { capture, ex } from '../fixtures/bodies/exchange.js';
+import { capture, ex, match } from '../fixtures/bodies/exchange.js';
 import { zstdFrameRaw, zstdRleBomb } from '../fixtures/bodies/zstd.js';
 
 const budget = (): Budget => ({ bytes: DECODE_LIMIT });
@@ -282,6 +282,11 @@ describe('extraction through decoded layers', () => {
   it('decodes a JWT in the Authorization header', () => {
     const e = ex('https://t.example.net/x', { headers: [['Authorization', `Bearer ${jwt({ context: { user: { name: 'Alice Liddell' } } })}`]] });
     expect(wheres(e)).toContain('display_name Alice Liddell @request.header.authorization|jwt.context.user.name');
+  });
+  it('near miss: the homeserver\'s own JWT sent to the homeserver says nothing new', () => {
+    const e = ex('https://matrix.example.org/_matrix/client/v3/pushers/set', { headers: [['Authorization', `Bearer ${jwt({ sub: '@alice:example.org:QWERTYUIOP', name: 'Alice' })}`]] });
+    const first = extractFindings(e, match([]), { firstParty: true, known: buildKnownValueIndex([]) }).findings;
+    expect(first.filter((f) => f.where.startsWith('request.header.authorization'))).toEqual([]);
   });
   it(`stops after MAX_LAYERS (${MAX_LAYERS}) nested encodings`, () => {
     let v = JSON.stringify({ who: '@alice:example.org' });
