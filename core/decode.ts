@@ -1,11 +1,15 @@
 /**
- * Body decoding: undo Content-Encoding (bounded), then parse by Content-Type. Pure and total: any
- * problem with the traffic becomes a note, never an exception (research libs-and-detection §1.8,
- * §2.3 step 1). Node 20 has no zstd, so fzstd (pure JS) decodes it.
+ * Body decoding: undo Content-Encoding (bounded), or the compression the magic bytes announce when
+ * no header names one, then parse by Content-Type and shape: JSON, NDJSON (Sentry envelopes), form,
+ * multipart (file parts decompressed by magic), text, or binary (kept with its printable runs).
+ * Values inside fields (base64, JWT, JSON text, base32) are decoded later, per field, by
+ * core/decoders/value.ts. Pure and total: any problem with the traffic becomes a note, never an
+ * exception.
  */
 import { isUtf8 } from 'node:buffer';
-import zlib from 'node:zlib';
-import { Decompress } from 'fzstd';
+import { decompress, errText, sniffCompression } from './decoders/compression.js';
+import { parseNdjson } from './decoders/ndjson.js';
+import { printableRuns } from './decoders/printable.js';
 import { headerValue, headerValues, type BodyCapture, type RawHeaders } from './exchange.js';
 
 /** Decoded bytes stop here and the body is marked truncated (decompression bombs). */
@@ -13,8 +17,6 @@ export const DECODE_LIMIT = 16 * 1024 * 1024;
 /** More chained Content-Encodings than this is hostile or broken: left undecoded. */
 export const MAX_ENCODINGS = 5;
 const MAX_PARTS = 1000;
-/** A zstd window (= allocation) above this is refused: fzstd allocates it up front. */
-const ZSTD_MAX_WINDOW = 64 * 1024 * 1024;
 
 export interface BodyPart {
   readonly name: string;
@@ -25,7 +27,7 @@ export interface BodyPart {
   readonly size: number;
 }
 
-export type BodyType = 'empty' | 'json' | 'form' | 'multipart' | 'text' | 'binary';
+export type BodyType = 'empty' | 'json' | 'ndjson' | 'form' | 'multipart' | 'text' | 'binary';
 
 export interface DecodedBody {
   readonly type: BodyType;
@@ -36,6 +38,10 @@ export interface DecodedBody {
   readonly json?: unknown;
   readonly form?: ReadonlyArray<readonly [string, string]>;
   readonly parts?: readonly BodyPart[];
+  /** NDJSON bodies: each line that parsed, with its 0-based line number. */
+  readonly lines?: ReadonlyArray<{ readonly line: number; readonly json: unknown }>;
+  /** Binary bodies: printable runs (ICE candidates, ids and URLs between protobuf field tags). */
+  readonly runs?: readonly string[];
   /** Encodings removed, in the order they were undone. */
   readonly encodings: readonly string[];
   /** The capture was cut by the proxy, or decoding stopped at DECODE_LIMIT. */
@@ -51,103 +57,6 @@ export const EMPTY_DECODED: DecodedBody = Object.freeze({
   truncated: false,
   notes: Object.freeze([]) as readonly string[],
 });
-
-interface Step {
-  out: Buffer;
-  capped: boolean;
-  error?: string;
-}
-
-const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-const tooLarge = (e: unknown): boolean =>
-  e instanceof RangeError || (e as { code?: string } | null)?.code === 'ERR_BUFFER_TOO_LARGE';
-
-type ZFn = (b: Buffer, o: zlib.ZlibOptions & zlib.BrotliOptions) => Buffer;
-
-/**
- * Sync zlib/brotli with a flush mode that returns what a truncated stream holds. Over the cap, keep
- * the output of the longest doubling input prefix that fits: total work stays under ~3x the cap,
- * and nothing is ever inflated beyond it (maxOutputLength aborts early).
- */
-function zlibCapped(fn: ZFn, buf: Buffer, limit: number, flush: number): Step {
-  const opts = { finishFlush: flush, maxOutputLength: Math.max(1, limit) };
-  try {
-    return { out: fn(buf, opts), capped: false };
-  } catch (e) {
-    if (!tooLarge(e)) return { out: EMPTY_BUF, capped: false, error: errText(e) };
-  }
-  let best: Buffer = EMPTY_BUF;
-  for (let n = 1024; n < buf.length; n *= 2) {
-    try {
-      best = fn(buf.subarray(0, n), opts);
-    } catch {
-      break;
-    }
-  }
-  return { out: best, capped: true };
-}
-
-function zstdWindow(b: Buffer): number {
-  if (b.length < 6 || b.readUInt32LE(0) !== 0xfd2fb528) return 0;
-  const flg = b[4]!;
-  if (!((flg >> 5) & 1)) {
-    const exp = 1 << (10 + (b[5]! >> 3));
-    return exp + (exp >> 3) * (b[5]! & 7);
-  }
-  const fcf = flg >> 6;
-  const at = 5 + (flg & 3 ? [0, 1, 2, 4][flg & 3]! : 0);
-  const n = fcf ? 1 << fcf : 1;
-  let v = 0;
-  for (let i = n - 1; i >= 0; i--) v = v * 256 + (b[at + i] ?? 0);
-  return v + (fcf === 1 ? 256 : 0);
-}
-
-/** Streaming fzstd fed in small slices so output can stop at the cap (RLE blocks expand 128 KiB each). */
-function unzstd(buf: Buffer, limit: number, complete: boolean): Step {
-  const w = zstdWindow(buf);
-  if (w > ZSTD_MAX_WINDOW) return { out: EMPTY_BUF, capped: false, error: `zstd window ${w} too large` };
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let error: string | undefined;
-  const d = new Decompress((c) => {
-    chunks.push(c.slice());
-    size += c.length;
-  });
-  try {
-    for (let i = 0; i < buf.length && size < limit; i += 256) {
-      const end = i + 256 >= buf.length;
-      d.push(buf.subarray(i, i + 256), end && complete);
-    }
-  } catch (e) {
-    error = `zstd: ${errText(e)}`;
-  }
-  const all = Buffer.concat(chunks);
-  const capped = all.length > limit;
-  const step: Step = { out: capped ? all.subarray(0, limit) : all, capped };
-  if (error !== undefined) step.error = error;
-  return step;
-}
-
-function undo(enc: string, buf: Buffer, limit: number, complete: boolean): Step | null {
-  const Z = zlib.constants;
-  switch (enc) {
-    case 'gzip':
-    case 'x-gzip':
-      return zlibCapped(zlib.gunzipSync, buf, limit, Z.Z_SYNC_FLUSH);
-    case 'deflate': {
-      // RFC 9110 says zlib-wrapped, but some servers send raw deflate: the zlib header tells them apart.
-      const wrapped = buf.length > 1 && (buf[0]! & 0x0f) === 8 && ((buf[0]! << 8) | buf[1]!) % 31 === 0;
-      const s = zlibCapped(wrapped ? zlib.inflateSync : zlib.inflateRawSync, buf, limit, Z.Z_SYNC_FLUSH);
-      return s.error && wrapped ? zlibCapped(zlib.inflateRawSync, buf, limit, Z.Z_SYNC_FLUSH) : s;
-    }
-    case 'br':
-      return zlibCapped(zlib.brotliDecompressSync, buf, limit, Z.BROTLI_OPERATION_FLUSH);
-    case 'zstd':
-      return unzstd(buf, limit, complete);
-    default:
-      return null;
-  }
-}
 
 /** Drop a UTF-8 sequence cut by truncation so the rest still counts as text. */
 function trimPartialUtf8(b: Buffer): Buffer {
@@ -175,7 +84,7 @@ export function decodeBody(body: BodyCapture, headers: RawHeaders): DecodedBody 
   } else {
     for (let i = list.length - 1; i >= 0; i--) {
       const enc = list[i]!;
-      const step = undo(enc, bytes, DECODE_LIMIT, !truncated);
+      const step = decompress(enc, bytes, DECODE_LIMIT, !truncated);
       if (step === null) {
         notes.push(`unknown content-encoding ${JSON.stringify(enc)}; decoding stopped`);
         break;
@@ -189,6 +98,18 @@ export function decodeBody(body: BodyCapture, headers: RawHeaders): DecodedBody 
       truncated ||= step.capped;
       bytes = step.out;
       encodings.push(enc);
+    }
+  }
+  if (list.length === 0) {
+    // PostHog sends gzip as `text/plain` with no Content-Encoding: the magic bytes say what it is.
+    const sniffed = sniffCompression(bytes);
+    const step = sniffed === null ? null : decompress(sniffed, bytes, DECODE_LIMIT, !truncated);
+    if (step !== null && step.out.length > 0) {
+      notes.push(`${sniffed} by magic bytes (no Content-Encoding)${step.error === undefined ? '' : `: ${step.error}; kept partial output`}`);
+      if (step.capped) notes.push(`${sniffed}: decoded size over ${DECODE_LIMIT} bytes; truncated`);
+      truncated ||= step.capped;
+      bytes = step.out;
+      encodings.push(sniffed!);
     }
   }
   return parseBody(bytes, headers, { encodings, truncated, notes });
@@ -218,7 +139,7 @@ function parseBody(bytes: Buffer, headers: RawHeaders, m: Meta): DecodedBody {
     m.notes.push('multipart body without boundary');
   }
   const text = textOf(bytes, m.truncated);
-  if (text === undefined) return { type: 'binary', bytes, encodings: m.encodings, truncated: m.truncated, notes: m.notes };
+  if (text === undefined) return { type: 'binary', bytes, runs: printableRuns(bytes), encodings: m.encodings, truncated: m.truncated, notes: m.notes };
   if (mime === 'application/x-www-form-urlencoded') {
     return { type: 'form', bytes, text, form: [...new URLSearchParams(text)], encodings: m.encodings, truncated: m.truncated, notes: m.notes };
   }
@@ -228,6 +149,11 @@ function parseBody(bytes: Buffer, headers: RawHeaders, m: Meta): DecodedBody {
     try {
       return { type: 'json', bytes, text, json: JSON.parse(text) as unknown, encodings: m.encodings, truncated: m.truncated, notes: m.notes };
     } catch (e) {
+      const nd = first === '{' ? parseNdjson(text) : null;
+      if (nd !== null) {
+        for (const n of nd.notes) m.notes.push(n);
+        return { type: 'ndjson', bytes, text, lines: nd.docs, encodings: m.encodings, truncated: m.truncated, notes: m.notes };
+      }
       if (jsonish) m.notes.push(`json: ${errText(e)}`);
     }
   }
@@ -254,13 +180,14 @@ function parseMultipart(buf: Buffer, boundary: string, notes: string[]): BodyPar
     const filename = /filename="([^"]*)"/i.exec(head)?.[1];
     const type = /content-type:\s*([^\r\n;]+)/i.exec(head)?.[1]?.trim().toLowerCase();
     let inner = data;
-    if (data[0] === 0x1f && data[1] === 0x8b) {
+    const magic = sniffCompression(data);
+    const s = magic === null ? null : decompress(magic, data, Math.max(0, budget), end !== -1);
+    if (s !== null) {
       // rageshake's compressed-log parts are gzip files: decode them within the same overall cap.
-      const s = zlibCapped(zlib.gunzipSync, data, budget, zlib.constants.Z_SYNC_FLUSH);
       if (s.out.length > 0) inner = s.out;
       budget -= s.out.length;
-      if (s.error !== undefined) notes.push(`multipart part ${JSON.stringify(name)}: gzip: ${s.error}`);
-      if (s.capped) notes.push(`multipart part ${JSON.stringify(name)}: gzip output over cap; truncated`);
+      if (s.error !== undefined) notes.push(`multipart part ${JSON.stringify(name)}: ${magic}: ${s.error}`);
+      if (s.capped) notes.push(`multipart part ${JSON.stringify(name)}: ${magic} output over cap; truncated`);
     }
     const text = textOf(inner, end === -1);
     const part: { -readonly [K in keyof BodyPart]: BodyPart[K] } = { name, size: data.length };

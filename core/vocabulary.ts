@@ -22,6 +22,10 @@ export const CATEGORIES = [
   /** Sent to your own homeserver but exposed onward (device names, public media, profiles, pushers). */
   'first-party-exposure',
   'cdn',
+  /** A CAPTCHA provider loaded at registration (reCAPTCHA). */
+  'captcha',
+  /** A widget (iframe app) whose URL the client filled in with your Matrix ID, room, name or avatar. */
+  'widget',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 

@@ -41,7 +41,7 @@ function pathOf(ex: Exchange): string {
 
 export function auditExchange(ex: Exchange, ctx: AuditContext): Audit {
   const { match, firstParty } = classify(
-    { method: ex.request.method, host: hostOf(ex), path: pathOf(ex) },
+    { method: ex.request.method, host: hostOf(ex), path: pathOf(ex), target: ex.request.path },
     ctx.ruleset,
     ctx.firstParty,
     ex,

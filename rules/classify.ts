@@ -10,7 +10,8 @@
 import { normalizeHost } from './host-index.js';
 import type { CompiledRuleset } from './compile.js';
 import type { Exchange } from '../core/exchange.js';
-import { responseConditionHolds } from './response-condition.js';
+import { splitUrlPath } from './extract-units.js';
+import { requestConditionHolds, responseConditionHolds } from './response-condition.js';
 import type { RuleMatch } from './types.js';
 
 export interface ClassifyInput {
@@ -18,6 +19,8 @@ export interface ClassifyInput {
   readonly host: string;
   /** Raw path; a query is ignored. */
   readonly path: string;
+  /** Path and query as sent, read only when a matching rule has a request condition (cheap otherwise). */
+  readonly target?: string;
 }
 
 export interface ClassifyResult {
@@ -57,6 +60,9 @@ export function firstPartySet(hosts: Iterable<string>): ReadonlySet<string> {
 export function classify(input: ClassifyInput, ruleset: CompiledRuleset, firstParty: ReadonlySet<string>, exchange?: Exchange): ClassifyResult {
   const fp = isFirstParty(input.host, firstParty);
   let matches = ruleset.match(input.method, input.host, input.path);
+  if (matches.some((m) => m.rule.request)) {
+    matches = matches.filter((m) => !m.rule.request || requestConditionHolds(m.rule.request, splitUrlPath(input.target ?? '').query));
+  }
   if (matches.some((m) => m.rule.response)) {
     matches = matches.filter((m) => !m.rule.response || (exchange !== undefined && responseConditionHolds(m.rule.response, exchange)));
   }

@@ -136,5 +136,6 @@ export function explainRule(rule: Rule): string {
   const methods = rule.methods.length > 0 ? or(rule.methods) : 'Any request';
   const hosts = or(rule.hosts.map(hostWords));
   const paths = rule.paths.length > 0 ? or(rule.paths) : 'any path';
-  return `${methods} to ${hosts} at ${paths} → ${rule.category} (${rule.party}), severity ${rule.severity}, action ${rule.action}`;
+  const when = rule.request?.query === 'matrix-id' ? ' whose query carries a Matrix user or room id' : '';
+  return `${methods} to ${hosts} at ${paths}${when} → ${rule.category} (${rule.party}), severity ${rule.severity}, action ${rule.action}`;
 }

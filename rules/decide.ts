@@ -163,7 +163,7 @@ function enforcement(
 
 /** Which action applies to this request, and why. */
 export function decideAction(input: DecideInput, ctx: DecideContext): Enforcement {
-  const { match, firstParty } = classify({ method: input.method, host: input.host, path: pathOnly(input.path) }, ctx.ruleset, ctx.firstParty);
+  const { match, firstParty } = classify({ method: input.method, host: input.host, path: pathOnly(input.path), target: input.path }, ctx.ruleset, ctx.firstParty);
   const rule = match?.rule ?? null;
   const overlay = ctx.overlay;
   // The client is normalised only when an allow-list or a saved hold decision can use it.

@@ -10,7 +10,7 @@ import type { Kind } from '../core/vocabulary.js';
 import { looksLikeEmail } from './detect/email.js';
 import { percentDecodeLenient } from './detect/text.js';
 import { bearerToken } from './detect/tokens.js';
-import { joinWhere, parseCookies, splitUrlPath } from './extract-units.js';
+import { joinWhere, parseCookies, splitUrlPath, type Doc } from './extract-units.js';
 import { evalPath } from './json-path.js';
 import { sdpAddresses } from './sdp.js';
 import type { ExtractKind, ExtractorSpec, RuleMatch } from './types.js';
@@ -20,6 +20,8 @@ export const MAX_VALUE = 4096;
 
 export interface Side {
   readonly body: () => DecodedBody;
+  /** The side's JSON documents: the body or its NDJSON lines, plus (request) decoded JSON layers. */
+  readonly docs: () => readonly Doc[];
   /** `request.body`, `response.body` or `websocket.data`. */
   readonly bodyWhere: string;
   readonly headers: RawHeaders;
@@ -27,6 +29,8 @@ export interface Side {
 
 /** `threepid` is email or phone, decided from the value (Matrix 3PID fields whose medium varies). */
 export function resolveKind(kind: ExtractKind, value: string): Kind {
+  // An email pusher's push key is the address the notifications go to.
+  if (kind === 'push_key') return looksLikeEmail(value) ? 'email' : kind;
   if (kind !== 'threepid') return kind;
   return value.includes('@') || looksLikeEmail(value) ? 'email' : 'phone';
 }
@@ -92,17 +96,17 @@ function run(ex: Exchange, match: RuleMatch, spec: ExtractorSpec, side: Side, pu
       return;
     }
     case 'json': {
-      const b = side.body();
-      if (b.type !== 'json') return;
-      for (const pv of evalPath(b.json, spec.path)) push(spec.kind, scalar(pv.value), joinWhere(side.bodyWhere, pv.path));
+      for (const d of side.docs()) {
+        for (const pv of evalPath(d.json, spec.path)) push(spec.kind, scalar(pv.value), joinWhere(d.where, pv.path));
+      }
       return;
     }
     case 'sdp': {
-      const b = side.body();
-      if (b.type !== 'json') return;
-      for (const pv of evalPath(b.json, spec.path)) {
-        if (typeof pv.value !== 'string') continue;
-        for (const a of sdpAddresses(pv.value)) push('ip_address', a.address, `${joinWhere(side.bodyWhere, pv.path)}#${a.source}`);
+      for (const d of side.docs()) {
+        for (const pv of evalPath(d.json, spec.path)) {
+          if (typeof pv.value !== 'string') continue;
+          for (const a of sdpAddresses(pv.value)) push('ip_address', a.address, `${joinWhere(d.where, pv.path)}#${a.source}`);
+        }
       }
       return;
     }
@@ -117,8 +121,10 @@ function run(ex: Exchange, match: RuleMatch, spec: ExtractorSpec, side: Side, pu
       return;
     }
     case 'path': {
-      const v = match.params[spec.name];
-      if (v !== undefined) push(spec.kind, percentDecodeLenient(v), `request.path.${spec.name}`);
+      // `z/x/y`: several placeholders whose values form one datum (a map tile's coordinates).
+      const names = spec.name.includes('/') ? spec.name.split('/') : [spec.name];
+      const vs = names.map((n) => match.params[n]);
+      if (vs.every((v) => v !== undefined)) push(spec.kind, percentDecodeLenient(vs.join('/')), `request.path.${spec.name}`);
       return;
     }
     case 'body': {

@@ -1,9 +1,15 @@
 /**
  * The request as a flat list of decoded strings with their `where` (Audit `Finding.where`
  * vocabulary), for the known-value and pattern tiers: path segments and placeholders, query
- * values, headers, cookies, JSON leaves, form fields, multipart text parts, WebSocket `send` data.
+ * values, headers, cookies, JSON leaves, NDJSON lines, form fields, multipart text parts, printable
+ * runs of binary data, WebSocket `send` data. Every string unit is then decoded further where it is
+ * an encoding (core/decoders/value.ts: JWT, JSON text, base64 of JSON/text/gzip, base32), up to
+ * MAX_LAYERS deep, and what it decodes to becomes more units whose `where` carries the chain
+ * (`request.form.data|base64|json.properties.distinct_id`). The JSON documents met on the way are
+ * kept for the structural extractors.
  */
-import { decodeBody, EMPTY_DECODED, type DecodedBody } from '../core/decode.js';
+import { DECODE_LIMIT, decodeBody, EMPTY_DECODED, type DecodedBody } from '../core/decode.js';
+import { decodeOnce, MAX_LAYERS, type Budget } from '../core/decoders/value.js';
 import type { Exchange } from '../core/exchange.js';
 import { percentDecodeLenient } from './detect/text.js';
 import { walkLeaves } from './json-path.js';
@@ -18,17 +24,29 @@ export interface Unit {
   readonly header?: string | undefined;
   /** Whether the pattern tier scans it (headers like Host or Accept are not personal data). */
   readonly patterns: boolean;
+  /** Decoding steps between the wire and this value (0: as the message carried it). */
+  readonly depth: number;
 }
 
-/** Every unit gets all six fields (undefined when absent): one object shape for the tiers' loops. */
-const unit = (where: string, value: string | number, key: string | undefined, parent: unknown, header: string | undefined, patterns: boolean): Unit => ({
+/** Every unit gets all seven fields (undefined when absent): one object shape for the tiers' loops. */
+const unit = (where: string, value: string | number, key: string | undefined, parent: unknown, header: string | undefined, patterns: boolean, depth = 0): Unit => ({
   where,
   value,
   key,
   parent,
   header,
   patterns,
+  depth,
 });
+
+/** A JSON document inside the message (the body, an NDJSON line, a decoded field) and its `where`. */
+export interface Doc {
+  readonly where: string;
+  readonly json: unknown;
+}
+
+/** Units a request expands to at most, decoded layers included (a bound on hostile nesting). */
+export const MAX_UNITS = 50_000;
 
 export interface RequestUnits {
   readonly units: Unit[];
@@ -36,6 +54,10 @@ export interface RequestUnits {
   readonly body: DecodedBody;
   /** `request.body` or `websocket.data`. */
   readonly bodyWhere: string;
+  /** JSON documents of the request: the body (or its NDJSON lines) and every decoded JSON layer. */
+  readonly docs: Doc[];
+  /** What the value decoding had to leave out (its output budget or unit cap reached). */
+  readonly notes: string[];
 }
 
 /** Headers whose values are protocol plumbing or reported by rule extractors (User-Agent etc.). */
@@ -84,12 +106,23 @@ export function parseCookies(header: string): Array<[string, string]> {
   return out;
 }
 
+/** The JSON documents of a decoded body: the body itself, or each NDJSON line. */
+export function bodyDocs(body: DecodedBody, prefix: string): Doc[] {
+  if (body.type === 'json') return [{ where: prefix, json: body.json }];
+  if (body.type === 'ndjson' && body.lines) return body.lines.map((l) => ({ where: `${prefix}|ndjson[${l.line}]`, json: l.json }));
+  return [];
+}
+
+function docUnits(doc: Doc, out: Unit[], depth: number): void {
+  for (const l of walkLeaves(doc.json)) out.push(unit(joinWhere(doc.where, l.path), l.value, l.key, l.parent, undefined, true, depth));
+}
+
 /** Units of a decoded body under `prefix` (request.body or websocket.data). */
 export function bodyUnits(body: DecodedBody, prefix: string, out: Unit[]): void {
-  if (body.type === 'json') {
-    for (const l of walkLeaves(body.json)) {
-      out.push(unit(joinWhere(prefix, l.path), l.value, l.key, l.parent, undefined, true));
-    }
+  if (body.type === 'json' || body.type === 'ndjson') {
+    for (const d of bodyDocs(body, prefix)) docUnits(d, out, 0);
+  } else if (body.type === 'binary' && body.runs) {
+    for (const r of body.runs) out.push(unit(`${prefix}|strings`, r, undefined, undefined, undefined, true));
   } else if (body.type === 'form' && body.form) {
     for (const [k, v] of body.form) out.push(unit(`request.form.${k}`, v, k, undefined, undefined, true));
   } else if (body.type === 'multipart' && body.parts) {
@@ -108,7 +141,8 @@ export function requestUnits(ex: Exchange, params: Readonly<Record<string, strin
     // One WebSocket message: its data is the body; the upgrade request is its own exchange.
     const body = ws.direction === 'send' ? decodeBody(ws.data, []) : EMPTY_DECODED;
     bodyUnits(body, 'websocket.data', units);
-    return { units, body, bodyWhere: 'websocket.data' };
+    const notes: string[] = [];
+    return { units, body, bodyWhere: 'websocket.data', docs: expandUnits(units, bodyDocs(body, 'websocket.data'), notes), notes };
   }
   const req = ex.request;
   const { pathname, query } = splitUrlPath(req.path);
@@ -138,5 +172,36 @@ export function requestUnits(ex: Exchange, params: Readonly<Record<string, strin
   }
   const body = decodeBody(req.body, req.headers);
   bodyUnits(body, 'request.body', units);
-  return { units, body, bodyWhere: 'request.body' };
+  const notes: string[] = [];
+  return { units, body, bodyWhere: 'request.body', docs: expandUnits(units, bodyDocs(body, 'request.body'), notes), notes };
+}
+
+const AUTH_SCHEME = /^\s*(?:Bearer|Basic|Token)\s+/i;
+
+/**
+ * Decodes every string unit that is an encoding, appending what it decodes to (in place), within one
+ * output budget (DECODE_LIMIT bytes) and MAX_LAYERS steps per value. Returns `docs` plus the decoded
+ * JSON layers.
+ */
+function expandUnits(units: Unit[], docs: Doc[], notes: string[]): Doc[] {
+  const budget: Budget = { bytes: DECODE_LIMIT };
+  let i = 0;
+  for (; i < units.length && units.length < MAX_UNITS; i++) {
+    const u = units[i]!;
+    if (!u.patterns || typeof u.value !== 'string' || u.depth >= MAX_LAYERS) continue;
+    const value = u.header === 'authorization' ? u.value.replace(AUTH_SCHEME, '') : u.value;
+    const layer = decodeOnce(value, budget);
+    if (layer === null) continue;
+    const where = u.where + layer.chain;
+    if (layer.json !== undefined) {
+      const doc = { where, json: layer.json };
+      docs.push(doc);
+      docUnits(doc, units, u.depth + 1);
+    } else if (layer.text !== undefined) {
+      units.push(unit(where, layer.text, u.key, u.parent, undefined, true, u.depth + 1));
+    }
+  }
+  if (i < units.length) notes.push(`decoding: more than ${MAX_UNITS} values; the rest left as sent`);
+  if (budget.exhausted) notes.push(`decoding: decoded values reached ${DECODE_LIMIT} bytes; the rest left as sent`);
+  return docs;
 }

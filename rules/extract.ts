@@ -11,7 +11,8 @@ import { detectPatterns } from './detect/index.js';
 import { bearerToken } from './detect/tokens.js';
 import { runExtractors, type Side } from './extract-structural.js';
 import { mergeFindings } from './extract-merge.js';
-import { joinWhere, requestUnits, type Unit } from './extract-units.js';
+import { bodyDocs, joinWhere, requestUnits, type Doc, type Unit } from './extract-units.js';
+import { claimCandidates } from './detect/claims.js';
 import { matchIdentityLookup } from './identity-hash.js';
 import { findKnownInBytes, knownValuesIn, type KnownValueIndex } from './known-values.js';
 import { joinKey } from './json-path.js';
@@ -44,18 +45,52 @@ export function extractFindings(exchange: Exchange, match: RuleMatch | null, ctx
 function extract(ex: Exchange, match: RuleMatch | null, ctx: ExtractContext, notes: string[]): Finding[] {
   const req = requestUnits(ex, match?.params ?? {});
   for (const n of req.body.notes) notes.push(`${req.bodyWhere}: ${n}`);
-  const structural = match ? runExtractors(ex, match, sides(ex, req.body, req.bodyWhere, notes), notes) : [];
+  for (const n of req.notes) notes.push(n);
+  const structural = match ? runExtractors(ex, match, sides(ex, req.body, req.bodyWhere, req.docs, notes), notes) : [];
   const known = knownFindings(req.units, req.body, req.bodyWhere, ctx.known);
   const pattern = patternFindings(req.units, ctx.firstParty);
-  return mergeFindings(structural, known, pattern, notes);
+  for (const d of req.docs) {
+    // A decoded JWT's claims say what each value is (LiveKit `sub`, Jitsi `context.user.name`).
+    // The homeserver's own token sent to the homeserver is not a leak, nor is what it says.
+    if (ctx.firstParty && d.where.startsWith(AUTH_WHERE)) continue;
+    if (d.where.endsWith('|jwt')) for (const c of claimCandidates(d.json)) pattern.push({ kind: c.kind, value: c.value, where: joinWhere(d.where, c.path), method: 'pattern' });
+  }
+  return dropDecodedRepeats(mergeFindings(structural, known, pattern, notes));
 }
 
-function sides(ex: Exchange, reqBody: DecodedBody, reqWhere: string, notes: string[]): { request: Side; response: Side } {
+/**
+ * One finding per datum and field: a value found both in a field and in what that field decodes to
+ * (a known value's base64 transform and the decoded text; the raw text and its decoded JSON) is
+ * reported once, by the best method (structural, then known-value, then pattern), at the field
+ * itself when the methods tie.
+ */
+function dropDecodedRepeats(findings: Finding[]): Finding[] {
+  if (!findings.some((f) => f.where.includes('|'))) return findings;
+  const rank = (f: Finding): number => (f.method === 'structural' ? 0 : f.method === 'pattern' ? 2 : 1);
+  const rootOf = (w: string): string => {
+    const bar = w.indexOf('|');
+    return bar === -1 ? w : w.slice(0, bar);
+  };
+  const key = (f: Finding): string => `${f.kind}\u0000${f.value.toLowerCase()}\u0000${rootOf(f.where)}`;
+  // Per datum and field: best method first, then the field itself before what it decodes to.
+  const best = new Map<string, number>();
+  for (const f of findings) {
+    const score = rank(f) * 2 + (f.where.includes('|') ? 1 : 0);
+    const k = key(f);
+    const b = best.get(k);
+    if (b === undefined || score < b) best.set(k, score);
+  }
+  return findings.filter((f) => rank(f) * 2 + (f.where.includes('|') ? 1 : 0) === best.get(key(f)));
+}
+
+function sides(ex: Exchange, reqBody: DecodedBody, reqWhere: string, reqDocs: readonly Doc[], notes: string[]): { request: Side; response: Side } {
   const ws = ex.kind === 'websocket' ? ex.websocket : undefined;
   let res: DecodedBody | undefined;
+  let resDocs: Doc[] | undefined;
   const response: Side = {
     bodyWhere: ws ? 'websocket.data' : 'response.body',
     headers: ex.response?.headers ?? [],
+    docs: () => (resDocs ??= bodyDocs(response.body(), response.bodyWhere)),
     body: () => {
       if (res) return res;
       if (ws) res = ws.direction === 'receive' ? decodeBody(ws.data, []) : EMPTY_DECODED;
@@ -64,7 +99,7 @@ function sides(ex: Exchange, reqBody: DecodedBody, reqWhere: string, notes: stri
       return res;
     },
   };
-  return { request: { bodyWhere: reqWhere, headers: ex.request.headers, body: () => reqBody }, response };
+  return { request: { bodyWhere: reqWhere, headers: ex.request.headers, body: () => reqBody, docs: () => reqDocs }, response };
 }
 
 const known = (kind: Finding['kind'], value: string, where: string, chain: string): Finding => ({
@@ -95,10 +130,12 @@ function knownFindings(units: readonly Unit[], body: DecodedBody, bodyWhere: str
   return out;
 }
 
+const AUTH_WHERE = 'request.header.authorization|';
+
 function patternFindings(units: readonly Unit[], firstParty: boolean): Finding[] {
   const out: Finding[] = [];
   for (const u of units) {
-    if (!u.patterns) continue;
+    if (!u.patterns || (firstParty && u.depth > 0 && u.where.startsWith(AUTH_WHERE))) continue;
     if (u.header === 'authorization') {
       // The homeserver's own token sent to the homeserver is how Matrix works, not a leak.
       const t = firstParty ? null : bearerToken(String(u.value));

@@ -48,11 +48,12 @@ export function parsePackText(text: string, file: string): RulePack {
     defaults: { extract: defaults?.extract ?? [] },
     source: at(['pack']),
     rules: rules.map((r, i): Rule => {
-      const { strip, neutralize, response, ...rest } = r;
+      const { strip, neutralize, response, request, ...rest } = r;
       return {
         ...rest,
         ...(strip ? { strip } : {}),
         ...(response ? { response } : {}),
+        ...(request ? { request } : {}),
         ...(neutralize ? { neutralize: { status: neutralize.status, json: neutralize.json } } : {}),
         pack,
         source: at(['rules', i, 'id']),

@@ -30,7 +30,7 @@ const describe = (v: unknown): string =>
 
 /** Keys allowed at each kind of place, for "did you mean" on unknown keys. */
 const PACK_KEYS = ['pack', 'version', 'description', 'defaults', 'rules'];
-const RULE_KEYS = ['id', 'party', 'category', 'hosts', 'paths', 'methods', 'severity', 'why', 'cite', 'remediation', 'action', 'extract', 'strip', 'neutralize', 'response'];
+const RULE_KEYS = ['id', 'party', 'category', 'hosts', 'paths', 'methods', 'severity', 'why', 'cite', 'remediation', 'action', 'extract', 'strip', 'neutralize', 'response', 'request'];
 const STRIP_KEYS = ['headers', 'query', 'json', 'known'];
 const NEUTRALIZE_KEYS = ['status', 'json'];
 const EXTRACTOR_KEYS = ['from', 'name', 'path', 'kind', 'part'];
@@ -41,6 +41,7 @@ function keysAt(p: IssuePath): readonly string[] {
   if (p.length === 3 && p[0] === 'rules' && p[2] === 'strip') return STRIP_KEYS;
   if (p.length === 3 && p[0] === 'rules' && p[2] === 'neutralize') return NEUTRALIZE_KEYS;
   if (p.length === 3 && p[0] === 'rules' && p[2] === 'response') return ['json'];
+  if (p.length === 3 && p[0] === 'rules' && p[2] === 'request') return ['query'];
   return p[p.length - 2] === 'extract' ? EXTRACTOR_KEYS : [];
 }
 
@@ -152,9 +153,10 @@ function pathExtractorIssues(r: Record<string, unknown>, i: number): PackIssue[]
       issues.push({ path: at, message: `placeholder {${name}} needs paths, but the rule matches any path` });
       return;
     }
+    // `z/x/y` names several placeholders whose values are joined (a map tile's coordinates).
     const declared = paths.some((p) => {
       const parsed = typeof p === 'string' ? parsePathPattern(p) : null;
-      return parsed !== null && parsed.ok && parsed.pattern.names.includes(name);
+      return parsed !== null && parsed.ok && name.split('/').every((n) => parsed.pattern.names.includes(n));
     });
     if (!declared) issues.push({ path: at, message: `placeholder {${name}} is not in any path of the rule` });
   });

@@ -89,6 +89,7 @@ const rule = z.strictObject({
   action: z.enum(ACTIONS).default('log'),
   extract: z.array(extractor).default([]),
   response: z.strictObject({ json: z.literal('empty') }).optional(),
+  request: z.strictObject({ query: z.literal('matrix-id') }).optional(),
   strip: strip.optional(),
   neutralize: neutralize.optional(),
 });

@@ -59,6 +59,14 @@ export interface ResponseCondition {
   readonly json: 'empty';
 }
 
+/**
+ * A condition on the request itself (rules/README.md "Request conditions"). `query: matrix-id`: the
+ * URL's query carries a Matrix user or room id (a widget URL whose template was filled in).
+ */
+export interface RequestCondition {
+  readonly query: 'matrix-id';
+}
+
 export interface Rule {
   readonly id: string;
   readonly pack: string;
@@ -78,6 +86,8 @@ export interface Rule {
   readonly extract: readonly ExtractorSpec[];
   /** Absent: the rule applies whatever the response (and before it, in the request gate). */
   readonly response?: ResponseCondition;
+  /** Absent: any request that matches hosts, paths and methods. */
+  readonly request?: RequestCondition;
   readonly strip?: StripSpec;
   readonly neutralize?: NeutralizeSpec;
   readonly source: RuleSource;

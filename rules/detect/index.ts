@@ -6,6 +6,7 @@
 import { looksLikeSdp, sdpAddresses } from '../sdp.js';
 import { detectEmails } from './email.js';
 import { detectIps } from './ip.js';
+import { detectLocations, locationFromField } from './location.js';
 import { detectMatrixIds, isServerName } from './matrix-ids.js';
 import { detectPhonesInText, phoneFromField } from './phone.js';
 import { detectTokens, TOKEN_KEYS } from './tokens.js';
@@ -30,6 +31,8 @@ export function detectByField(value: string | number, f: FieldContext): Candidat
   const out: Candidate[] = [];
   const phone = phoneFromField(f.key, value, f.parent);
   if (phone) out.push({ kind: 'phone', value: phone, start: 0, end: v.length });
+  const loc = locationFromField(f.key, value, f.parent);
+  if (loc) out.push({ kind: 'location', value: loc, start: 0, end: v.length });
   const k = f.key.toLowerCase();
   if (typeof value === 'string' && v.length >= 6 && TOKEN_KEYS.has(k)) {
     out.push({ kind: 'token', value: v, start: 0, end: v.length });
@@ -92,13 +95,19 @@ export function detectInTextAll(text: string): Candidate[] {
   append(out, detectPhonesInText(text));
   append(out, detectMatrixIds(text));
   append(out, detectTokens(text));
+  append(out, detectLocations(text));
   return out;
 }
 
 /** Both tiers over one value, deduplicated by (kind, value, detail). */
 export function detectPatterns(value: string | number, field?: FieldContext): Candidate[] {
   const all = field ? detectByField(value, field) : [];
-  if (typeof value === 'string') append(all, detectInText(value));
+  if (typeof value === 'string') {
+    const found = detectInText(value);
+    // `browser_version=131.0.0.0`, `$os_version`: a dotted version is never an address.
+    if (field !== undefined && found.length > 0 && /version/i.test(field.key)) append(all, found.filter((c) => c.kind !== 'ip_address'));
+    else append(all, found);
+  }
   if (all.length < 2) return all;
   const seen = new Set<string>();
   return all.filter((c) => {

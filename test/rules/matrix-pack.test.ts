@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { Exchange, RawHeaders, RequestPart, ResponsePart } from '../../core/exchange.js';
+import type { Exchange } from '../../core/exchange.js';
+import { fixtureExchange, type FixtureRequest, type FixtureResponse } from '../fixtures/matrix/build.js';
 import { CATEGORIES, KINDS } from '../../core/vocabulary.js';
 import { packageRoot } from '../../core/paths.js';
 import { classify, firstPartySet } from '../../rules/classify.js';
@@ -19,29 +20,17 @@ import { loadRuleset } from '../../rules/load.js';
 // The fixture table
 // ---------------------------------------------------------------------------------------------
 
-interface CaseMessage {
-  readonly headers?: Record<string, string>;
-  readonly json?: unknown;
-  readonly text?: string;
-  readonly form?: Record<string, string>;
-  readonly multipart?: Record<string, string>;
-}
-interface CaseRequest extends CaseMessage {
-  readonly method: string;
-  readonly url: string;
-}
-interface CaseResponse extends CaseMessage {
-  readonly status?: number;
-}
 interface Case {
   readonly name: string;
-  readonly request: CaseRequest;
-  readonly response?: CaseResponse;
+  readonly request: FixtureRequest;
+  readonly response?: FixtureResponse;
   readonly rule: string | null;
   readonly nearMiss?: string;
   readonly firstParty?: readonly string[];
   /** Expected findings; `method` defaults to `structural` (the rule's own extractors found it). */
   readonly findings?: ReadonlyArray<{ readonly kind: string; readonly value: string; readonly method?: string }>;
+  /** Findings that must NOT be produced (near misses of a decoder or a detector); no value: any of the kind. */
+  readonly absent?: ReadonlyArray<{ readonly kind: string; readonly value?: string }>;
 }
 interface Table {
   readonly firstParty: readonly string[];
@@ -57,80 +46,7 @@ const table = parse(readFileSync(join(packageRoot(), 'test/fixtures/matrix/cases
 // Building an Exchange from a case
 // ---------------------------------------------------------------------------------------------
 
-const BOUNDARY = '----leakwatchformboundary7MA4YWxkTrZu0gW';
-
-function body(m: CaseMessage, headers: Array<[string, string]>): Buffer {
-  const has = (n: string) => headers.some(([k]) => k.toLowerCase() === n);
-  const setType = (t: string) => {
-    if (!has('content-type')) headers.push(['Content-Type', t]);
-  };
-  if (m.json !== undefined) {
-    setType('application/json');
-    return Buffer.from(JSON.stringify(m.json));
-  }
-  if (m.form !== undefined) {
-    setType('application/x-www-form-urlencoded');
-    return Buffer.from(new URLSearchParams(m.form).toString());
-  }
-  if (m.multipart !== undefined) {
-    setType(`multipart/form-data; boundary=${BOUNDARY}`);
-    const parts = Object.entries(m.multipart).map(
-      ([k, v]) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`,
-    );
-    return Buffer.from(`${parts.join('')}--${BOUNDARY}--\r\n`);
-  }
-  if (m.text !== undefined) return Buffer.from(m.text);
-  return Buffer.alloc(0);
-}
-
-const capture = (bytes: Buffer) => ({ bytes, size: bytes.length, truncated: false });
-
-/** Split an absolute URL without normalising it: the raw path and query are what the client sent. */
-function splitUrl(url: string): { scheme: string; host: string; port: number; path: string } {
-  const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]+)([^#]*)/i.exec(url);
-  if (!m) throw new Error(`bad url in fixture: ${url}`);
-  const scheme = m[1]!.toLowerCase();
-  const hostPort = m[2]!;
-  const colon = hostPort.lastIndexOf(':');
-  const defaults: Record<string, number> = { http: 80, https: 443, ws: 80, wss: 443, stun: 3478 };
-  const host = colon > 0 ? hostPort.slice(0, colon) : hostPort;
-  const port = colon > 0 ? Number(hostPort.slice(colon + 1)) : (defaults[scheme] ?? 443);
-  const rest = m[3]!;
-  return { scheme, host: host.toLowerCase(), port, path: rest === '' ? '/' : rest.startsWith('?') ? `/${rest}` : rest };
-}
-
-function toExchange(c: Case, id: number): Exchange {
-  const u = splitUrl(c.request.url);
-  const reqHeaders: Array<[string, string]> = [['Host', u.host], ...Object.entries(c.request.headers ?? {})];
-  const reqBody = body(c.request, reqHeaders);
-  const request: RequestPart = {
-    method: c.request.method.toUpperCase(),
-    url: c.request.url,
-    scheme: u.scheme as RequestPart['scheme'],
-    host: u.host,
-    port: u.port,
-    path: u.path,
-    httpVersion: '1.1',
-    headers: reqHeaders as RawHeaders,
-    body: capture(reqBody),
-  };
-  let response: ResponsePart | undefined;
-  if (c.response) {
-    const resHeaders: Array<[string, string]> = Object.entries(c.response.headers ?? {});
-    const resBody = body(c.response, resHeaders);
-    response = { status: c.response.status ?? 200, statusMessage: 'OK', headers: resHeaders, body: capture(resBody) };
-  }
-  return {
-    id,
-    kind: u.scheme === 'stun' ? 'stun' : 'http',
-    listener: 'test',
-    startedAt: 1_719_835_200_000,
-    endedAt: 1_719_835_200_050,
-    client: { address: '192.0.2.10', port: 50000 + id },
-    request,
-    ...(response ? { response } : {}),
-  };
-}
+const toExchange = (c: Case, id: number): Exchange => fixtureExchange(c.request, c.response, id);
 
 // ---------------------------------------------------------------------------------------------
 // Tests
@@ -146,7 +62,7 @@ function run(c: Case, i: number) {
   const ex = toExchange(c, i + 1);
   const fp = c.firstParty ? firstPartySet(c.firstParty) : defaultFirstParty;
   const pathOnly = ex.request.path.split('?')[0]!;
-  const { match, firstParty } = classify({ method: ex.request.method, host: ex.request.host, path: pathOnly }, ruleset, fp, ex);
+  const { match, firstParty } = classify({ method: ex.request.method, host: ex.request.host, path: pathOnly, target: ex.request.path }, ruleset, fp, ex);
   const { findings, notes } = extractFindings(ex, match, { firstParty, known });
   return { match, findings, notes };
 }
@@ -161,7 +77,7 @@ describe('Matrix packs: loading', () => {
       expect(CATEGORIES, r.id).toContain(r.category);
       for (const x of r.extract) expect([...KINDS, 'threepid'], `${r.id} ${JSON.stringify(x)}`).toContain(x.kind);
       for (const field of [r.party, r.why, r.cite, r.remediation]) expect(field.trim().length, r.id).toBeGreaterThan(10);
-      expect(r.cite, r.id).toMatch(/research: |seed: /);
+      expect(r.cite, r.id).toMatch(/research: |seed: |source: /);
     }
   });
 
@@ -193,6 +109,10 @@ describe('Matrix packs: fixture cases', () => {
         const hit = findings.some((f) => f.kind === want.kind && f.value === want.value && f.method === method);
         const got = JSON.stringify(findings.map((f) => [f.kind, f.value, f.method]));
         expect(hit, `finding ${want.kind}=${want.value} (${method}); got ${got}; notes ${JSON.stringify(notes)}`).toBe(true);
+      }
+      for (const no of c.absent ?? []) {
+        const bad = findings.filter((f) => f.kind === no.kind && (no.value === undefined || f.value === no.value));
+        expect(bad, `no ${no.kind}${no.value === undefined ? '' : `=${no.value}`} finding`).toEqual([]);
       }
     });
   });

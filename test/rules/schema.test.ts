@@ -76,7 +76,7 @@ describe('validatePack: problems', () => {
     ['wrong version', pack({ version: 2 }), ['version: must be 1']],
     ['version as string', pack({ version: '1' }), ['version: must be 1']],
     ['missing version', pack({ version: undefined }), ['version: required; must be 1']],
-    ['bad category', pack({ rules: [rule({ category: 'analytic' })] }), [/^rules.0.category: must be one of identity-server, .*, cdn \(did you mean analytics\?\)$/]],
+    ['bad category', pack({ rules: [rule({ category: 'analytic' })] }), [/^rules.0.category: must be one of identity-server, .*, widget \(did you mean analytics\?\)$/]],
     ['missing category', pack({ rules: [rule({ category: undefined })] }), [/^rules.0.category: required; must be one of identity-server/]],
     ['bad severity', pack({ rules: [rule({ severity: 'critical' })] }), ['rules.0.severity: must be one of info, low, medium, high']],
     ['bad action', pack({ rules: [rule({ action: 'drop' })] }), [/^rules.0.action: must be one of log, block/]],
