@@ -311,4 +311,4 @@ export function buildReport(rec: ReportRecords, o: ReportOptions): Report {
 
 /** What a TLS failure means, for the report's readers. */
 export const TLS_MEANING =
-  'The client refused leakwatch\'s certificate before sending anything: it pins its certificates or does not trust the leakwatch CA. Its requests to these hosts are not in this report; install the CA on that device (`leakwatch ca --export`), or use --passthrough HOST to let the app through unseen.';
+  'The client refused leakwatch\'s certificate before sending anything: it pins its certificates or does not trust the leakwatch CA. Its requests to these hosts are not in this report; install the CA on that device (`leakwatch ca --export`), or use `--passthrough HOST` to let the app through unseen.';

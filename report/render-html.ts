@@ -4,7 +4,7 @@
  * tell anyone it was read, and prints to PDF from any browser. Every captured string is escaped.
  */
 import type { Evidence, KindCount, Party, Report } from './model.js';
-import { contactFacts, COUNT_MEANING, methodFacts, partyFacts, partyTitle, SECTIONS, STUN_MEANING, summarySentence, TLS_MEANING, when } from './text.js';
+import { codeSpans, contactFacts, COUNT_MEANING, methodFacts, partyFacts, partyTitle, SECTIONS, STUN_MEANING, summarySentence, TLS_MEANING, when } from './text.js';
 
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -31,6 +31,9 @@ mark{background:var(--mark);padding:0 .1rem}
 .ev{margin:.3rem 0 .8rem}.ev ul{margin:.2rem 0}
 @media print{body{max-width:none;margin:0;font-size:12px}.party,table,.ev{break-inside:avoid}a{color:inherit;text-decoration:none}nav{break-after:page}}
 `;
+
+/** Rule text: its `code` spans as <code>, the rest escaped. */
+const rule = (s: string): string => codeSpans(s).map((p) => (p.code ? `<code>${esc(p.text)}</code>` : esc(p.text))).join('');
 
 const facts = (rows: ReadonlyArray<readonly [string, string]>): string => `<dl>${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`;
 const sev = (s: string): string => `<span class="sev sev-${esc(s)}">${esc(s)}</span>`;
@@ -70,7 +73,7 @@ function evidence(e: Evidence): string {
   const items = e.findings
     .map((f) => `<li>${esc(f.kind)}: <mark><code>${esc(f.value)}</code></mark>${f.masked ? ' <span class="muted">(masked)</span>' : ''} in <code>${esc(f.where)}</code></li>`)
     .join('');
-  return `<li class="ev"><code>${url}</code><br><span class="muted">${esc(`${e.status ?? 'no response'}, ${e.verdict}, ${when(e.time)}, from ${e.client}`)}</span><ul>${items}</ul></li>`;
+  return `<li class="ev"><code>${url}</code><br><span class="muted">${esc(`${e.status ?? 'no response'}, ${e.verdict}, ${when(e.time)}, from ${e.client || '—'}`)}</span><ul>${items}</ul></li>`;
 }
 
 function party(p: Party): string {
@@ -78,9 +81,9 @@ function party(p: Party): string {
   parts.push(p.kinds.length ? `<p>What it learned:</p>${kindTable(p.kinds)}` : '<p>No personal data found in these exchanges (the party still learned your IP address and that you use it).</p>');
   for (const r of p.rules) {
     parts.push(`<p>Rule <code>${esc(r.id)}</code></p>`);
-    if (r.why) parts.push(`<p><strong>Why it matters:</strong> ${esc(r.why)}</p>`);
-    if (r.cite) parts.push(`<p><strong>Source:</strong> ${esc(r.cite)}</p>`);
-    parts.push(`<p class="stop"><strong>What stops it:</strong> ${r.remediation ? esc(r.remediation) : 'this rule is not in the loaded packs'}</p>`);
+    if (r.why) parts.push(`<p><strong>Why it matters:</strong> ${rule(r.why)}</p>`);
+    if (r.cite) parts.push(`<p><strong>Source:</strong> ${rule(r.cite)}</p>`);
+    parts.push(`<p class="stop"><strong>What stops it:</strong> ${r.remediation ? rule(r.remediation) : 'this rule is not in the loaded packs'}</p>`);
   }
   if (p.rules.length === 0) parts.push('<p class="stop"><strong>What stops it:</strong> no rule describes this host; block it with <code>--block HOST</code> (enforce mode) or find the setting that contacts it.</p>');
   if (p.evidence.length) parts.push(`<p>Evidence:</p><ol>${p.evidence.map(evidence).join('')}</ol>`);
@@ -88,7 +91,7 @@ function party(p: Party): string {
 }
 
 const contact = (c: Report['dnsOnly'][number], prefix: string): string =>
-  `<li><strong>${esc(partyTitle(c))}:</strong> ${esc(contactFacts(c))}.${c.remediation ? ` ${esc(prefix + c.remediation)}` : ''}</li>`;
+  `<li><strong>${esc(partyTitle(c))}:</strong> ${esc(contactFacts(c))}.${c.remediation ? ` ${esc(prefix)}${rule(c.remediation)}` : ''}</li>`;
 
 export function renderHtml(r: Report): string {
   const s = SECTIONS;
@@ -104,13 +107,13 @@ export function renderHtml(r: Report): string {
     `<header><h1>Privacy report: ${esc(r.title)}</h1><p class="muted">Generated ${esc(when(r.generatedAt))} by leakwatch ${esc(r.method.leakwatchVersion)}</p></header>`,
     `<nav aria-label="Contents"><h2>Contents</h2><ol>${toc}</ol></nav>`,
     `<main>`,
-    `<section id="${s.summary.id}"><h2>${s.summary.title}</h2><p>${esc(summarySentence(r))}</p>${worst}<p class="muted">${esc(COUNT_MEANING)}</p></section>`,
+    `<section id="${s.summary.id}"><h2>${s.summary.title}</h2><p>${esc(summarySentence(r))}</p>${worst}<p class="muted">${rule(COUNT_MEANING)}</p></section>`,
     `<section id="${s.parties.id}"><h2>${s.parties.title}</h2>${r.parties.length ? r.parties.map(party).join('\n') : '<p>None.</p>'}</section>`,
     `<section id="${s.dns.id}"><h2>${s.dns.title}</h2>${r.dnsOnly.length ? `<ul>${r.dnsOnly.map((c) => contact(c, '')).join('')}</ul>` : '<p>None.</p>'}</section>`,
-    `<section id="${s.stun.id}"><h2>${s.stun.title}</h2>${r.stunOnly.length ? `<p>${esc(STUN_MEANING)}</p><ul>${r.stunOnly.map((c) => contact(c, 'What stops it: ')).join('')}</ul>` : '<p>None.</p>'}</section>`,
+    `<section id="${s.stun.id}"><h2>${s.stun.title}</h2>${r.stunOnly.length ? `<p>${rule(STUN_MEANING)}</p><ul>${r.stunOnly.map((c) => contact(c, 'What stops it: ')).join('')}</ul>` : '<p>None.</p>'}</section>`,
     `<section id="${s.tls.id}"><h2>${s.tls.title}</h2>${
       r.tlsFailures.length
-        ? `<p>${esc(TLS_MEANING)}</p>${table(['host', 'failures', 'clients', 'errors', 'first seen', 'last seen'], r.tlsFailures.map((t) => [esc(t.host), String(t.count), esc(t.clients.join(', ')), esc(t.errors.join(', ') || '—'), esc(when(t.firstSeen)), esc(when(t.lastSeen))]), new Set([1]))}`
+        ? `<p>${rule(TLS_MEANING)}</p>${table(['host', 'failures', 'clients', 'errors', 'first seen', 'last seen'], r.tlsFailures.map((t) => [esc(t.host), String(t.count), esc(t.clients.join(', ')), esc(t.errors.join(', ') || '—'), esc(when(t.firstSeen)), esc(when(t.lastSeen))]), new Set([1]))}`
         : '<p>None: every client that connected accepted leakwatch\'s certificate.</p>'
     }</section>`,
     `<section id="${s.method.id}"><h2>${s.method.title}</h2>${facts(methodFacts(r))}</section>`,

@@ -3,7 +3,7 @@
  * the HTML. Every captured string is escaped: a host or URL must not become a link or a table cell.
  */
 import type { Evidence, KindCount, Party, Report } from './model.js';
-import { contactFacts, COUNT_MEANING, methodFacts, partyFacts, partyTitle, SECTIONS, STUN_MEANING, summarySentence, TLS_MEANING, when } from './text.js';
+import { codeSpans, contactFacts, COUNT_MEANING, methodFacts, partyFacts, partyTitle, SECTIONS, STUN_MEANING, summarySentence, TLS_MEANING, when } from './text.js';
 
 /** Escape Markdown and HTML specials in running text and table cells. */
 export function mdText(s: string): string {
@@ -23,6 +23,9 @@ export function mdCode(s: string): string {
   return `${fence}${pad}${flat}${pad}${fence}`;
 }
 
+/** Rule text: its `code` spans kept, the rest escaped. */
+const mdRule = (s: string): string => codeSpans(s).map((p) => (p.code ? mdCode(p.text) : mdText(p.text))).join('');
+
 const row = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
 
 function table(head: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
@@ -34,7 +37,7 @@ function kindTable(kinds: readonly KindCount[]): string[] {
 }
 
 function evidence(e: Evidence, i: number): string[] {
-  const head = `${i + 1}. ${mdCode(`${e.method} ${e.url}`)} → ${e.status ?? 'no response'}, ${mdText(e.verdict)}, ${when(e.time)}, from ${mdText(e.client)}`;
+  const head = `${i + 1}. ${mdCode(`${e.method} ${e.url}`)} → ${e.status ?? 'no response'}, ${mdText(e.verdict)}, ${when(e.time)}, from ${mdText(e.client || '—')}`;
   return [head, ...e.findings.map((f) => `    - ${mdText(f.kind)} **${mdCode(f.value)}**${f.masked ? ' (masked)' : ''} in ${mdCode(f.where)}`)];
 }
 
@@ -45,9 +48,9 @@ function party(p: Party): string[] {
   else out.push('No personal data found in these exchanges (the party still learned your IP address and that you use it).', '');
   for (const r of p.rules) {
     out.push(`Rule ${mdCode(r.id)}:`, '');
-    if (r.why) out.push(`- **Why it matters:** ${mdText(r.why)}`);
-    if (r.cite) out.push(`- **Source:** ${mdText(r.cite)}`);
-    out.push(`- **What stops it:** ${r.remediation ? mdText(r.remediation) : 'this rule is not in the loaded packs'}`, '');
+    if (r.why) out.push(`- **Why it matters:** ${mdRule(r.why)}`);
+    if (r.cite) out.push(`- **Source:** ${mdRule(r.cite)}`);
+    out.push(`- **What stops it:** ${r.remediation ? mdRule(r.remediation) : 'this rule is not in the loaded packs'}`, '');
   }
   if (p.rules.length === 0) out.push('- **What stops it:** no rule describes this host; block it with `--block HOST` (enforce mode) or find the setting that contacts it.', '');
   if (p.evidence.length) out.push('Evidence:', '', ...p.evidence.flatMap(evidence), '');
@@ -67,7 +70,7 @@ export function renderMarkdown(r: Report): string {
     out.push('Worst findings first:', '');
     out.push(...table(['severity', 'party', 'data', 'sent', 'prevented'], r.summary.worst.map((w) => [w.severity, `[${mdText(partyTitle(w))}](#${w.anchor})`, mdText(w.kind), String(w.sent), String(w.prevented)])), '');
   }
-  out.push(mdText(COUNT_MEANING), '');
+  out.push(mdRule(COUNT_MEANING), '');
 
   out.push(`## <a id="${SECTIONS.parties.id}"></a>${SECTIONS.parties.title}`, '');
   if (r.parties.length === 0) out.push('None.', '');
@@ -75,19 +78,19 @@ export function renderMarkdown(r: Report): string {
 
   out.push(`## <a id="${SECTIONS.dns.id}"></a>${SECTIONS.dns.title}`, '');
   if (r.dnsOnly.length === 0) out.push('None.', '');
-  for (const c of r.dnsOnly) out.push(`- **${mdText(partyTitle(c))}:** ${mdText(contactFacts(c))}.${c.remediation ? ` ${mdText(c.remediation)}` : ''}`);
+  for (const c of r.dnsOnly) out.push(`- **${mdText(partyTitle(c))}:** ${mdText(contactFacts(c))}.${c.remediation ? ` ${mdRule(c.remediation)}` : ''}`);
   if (r.dnsOnly.length) out.push('');
 
   out.push(`## <a id="${SECTIONS.stun.id}"></a>${SECTIONS.stun.title}`, '');
   if (r.stunOnly.length === 0) out.push('None.', '');
-  else out.push(mdText(STUN_MEANING), '');
-  for (const c of r.stunOnly) out.push(`- **${mdText(partyTitle(c))}:** ${mdText(contactFacts(c))}.${c.remediation ? ` What stops it: ${mdText(c.remediation)}` : ''}`);
+  else out.push(mdRule(STUN_MEANING), '');
+  for (const c of r.stunOnly) out.push(`- **${mdText(partyTitle(c))}:** ${mdText(contactFacts(c))}.${c.remediation ? ` What stops it: ${mdRule(c.remediation)}` : ''}`);
   if (r.stunOnly.length) out.push('');
 
   out.push(`## <a id="${SECTIONS.tls.id}"></a>${SECTIONS.tls.title}`, '');
   if (r.tlsFailures.length === 0) out.push('None: every client that connected accepted leakwatch\'s certificate.', '');
   else {
-    out.push(mdText(TLS_MEANING), '');
+    out.push(mdRule(TLS_MEANING), '');
     out.push(...table(['host', 'failures', 'clients', 'errors', 'first seen', 'last seen'], r.tlsFailures.map((t) => [mdText(t.host), String(t.count), mdText(t.clients.join(', ')), mdText(t.errors.join(', ') || '—'), when(t.firstSeen), when(t.lastSeen)])), '');
   }
 

@@ -23,7 +23,16 @@ export const when = (iso: string | null): string => (iso === null ? '—' : `${i
 
 export const partyTitle = (p: { name: string | null; domain: string }): string => `${p.name ?? 'no rule'} — ${p.domain}`;
 
-export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+export const plural = (n: number, word: string): string =>
+  `${n} ${n === 1 ? word : word.endsWith('party') ? word.slice(0, -1) + 'ies' : word + 's'}`;
+
+/**
+ * Rule texts (why, cite, remediation) mark settings as `code`; the renderers keep those spans.
+ * Only rule packs' text goes through this, never captured data.
+ */
+export function codeSpans(text: string): Array<{ readonly code: boolean; readonly text: string }> {
+  return text.split(/(`[^`\n]+`)/).filter((t) => t !== '').map((t) => (/^`[^`]+`$/.test(t) ? { code: true, text: t.slice(1, -1) } : { code: false, text: t }));
+}
 
 /** "3 sent, 1 answered, 2 prevented" (zeros left out; "none" when all are zero). */
 export function kindCounts(k: KindCount): string {
@@ -52,14 +61,14 @@ export function partyFacts(p: Party): Array<[string, string]> {
     ['Exchanges', `${p.exchanges} (${p.reached} reached it)`],
     ['First seen', when(p.firstSeen)],
     ['Last seen', when(p.lastSeen)],
-    ['Clients', p.clients.map((c) => `${c.address} (${c.exchanges})`).join(', ') || '—'],
+    ['Clients', p.clients.filter((c) => c.address).map((c) => `${c.address} (${c.exchanges})`).join(', ') || '—'],
     ['User agents', p.userAgents.map((u) => `${u.family} (${u.exchanges})`).join(', ') || '—'],
   ];
 }
 
 export function contactFacts(c: Contact): string {
   const kinds = c.kinds.length ? `; learns ${c.kinds.map((k) => `${k.kind} (${kindCounts(k)})`).join(', ')}` : '';
-  return `${plural(c.count, 'contact')} to ${c.hosts.join(', ')} from ${c.clients.join(', ') || '—'}, ${when(c.firstSeen)} to ${when(c.lastSeen)}${kinds}`;
+  return `${plural(c.count, 'contact')} to ${c.hosts.join(', ')} from ${c.clients.filter(Boolean).join(', ') || '—'}, ${when(c.firstSeen)} to ${when(c.lastSeen)}${kinds}`;
 }
 
 export function methodFacts(r: Report): Array<[string, string]> {

@@ -12,7 +12,6 @@
  * The three are exclusive; a request finding of an exchange that failed before reaching the origin
  * is none of them (counted in `total` only).
  */
-import type { Details } from './blobs.js';
 import { unpackDetails } from './blobs.js';
 import type { Store } from './db.js';
 import { createQueries } from './queries.js';
@@ -151,7 +150,6 @@ export function strippedField(detail: string, where: string, method: string): bo
 export function createReportQueries(store: Store): ReportQueries {
   const { db, intern } = store;
   const base = createQueries(store);
-  const detailsOf = db.prepare('SELECT data FROM details WHERE exchange_id = ?').pluck();
   const idOf = (table: 'verdicts' | 'types', name: string): number => intern.lookup(table, name) ?? -1;
   const V = {
     block: idOf('verdicts', 'block'),
@@ -161,43 +159,40 @@ export function createReportQueries(store: Store): ReportQueries {
   };
   const T = { http: idOf('types', 'http'), websocket: idOf('types', 'websocket') };
 
-  // Details are read only for the rare exchanges whose outcome they decide (hold, strip, a
-  // WebSocket message's direction); a small cache, since an exchange's findings come together.
-  const cache = new Map<number, Details | null>();
-  const details = (id: number): Details | null => {
-    let d = cache.get(id);
-    if (d === undefined) {
-      d = unpackDetails(detailsOf.get(id) as Buffer | undefined);
-      if (cache.size >= 512) cache.clear();
-      cache.set(id, d);
+  // SQLite cannot run a second statement on this connection from inside a function called by a
+  // running query, so what the functions need from the details blobs is read first, for the rare
+  // exchanges whose outcome depends on it: holds and strips (their applied detail), and
+  // WebSocket messages with findings (their direction).
+  let applied = new Map<number, string>();
+  let received = new Set<number>();
+  const prepare = (scope: ReportScope): void => {
+    const s = scopeSql(scope);
+    applied = new Map();
+    received = new Set();
+    const rows = db.prepare(`SELECT e.id, e.verdict_id AS v, d.data FROM exchanges e JOIN details d ON d.exchange_id = e.id
+      WHERE ${s.sql} AND (e.verdict_id IN (?, ?) OR (e.type_id = ? AND e.finding_count > 0))`)
+      .iterate(...s.args, V.hold, V.strip, T.websocket) as IterableIterator<{ id: number; v: number; data: Buffer }>;
+    for (const r of rows) {
+      const d = unpackDetails(r.data);
+      const ap = d?.ap as { detail?: unknown } | undefined;
+      if ((r.v === V.hold || r.v === V.strip) && typeof ap?.detail === 'string') applied.set(r.id, ap.detail);
+      if (d?.ws?.d === 'receive') received.add(r.id);
     }
-    return d;
-  };
-  const appliedDetail = (id: number): string => {
-    const ap = details(id)?.ap as { detail?: unknown } | undefined;
-    return typeof ap?.detail === 'string' ? ap.detail : '';
   };
   const stopped = (id: number, verdict: number): boolean =>
-    verdict === V.block || verdict === V.neutralize || (verdict === V.hold && appliedDetail(id).startsWith('held, then denied'));
+    verdict === V.block || verdict === V.neutralize || (verdict === V.hold && (applied.get(id) ?? '').startsWith('held, then denied'));
   const reached = (id: number, verdict: number, type: number, status: number | null, error: number): boolean =>
     !stopped(id, verdict) && !((type === T.http || type === T.websocket) && status === null && error !== 0);
 
   db.function('lw_reached', { deterministic: true }, (id, verdict, type, status, error) =>
     reached(id as number, verdict as number, type as number, status as number | null, error as number) ? 1 : 0);
-  const wheres = new Map<number, string>();
-  const whereName = (id: number): string => {
-    let w = wheres.get(id);
-    if (w === undefined) wheres.set(id, (w = intern.name('wheres', id) ?? ''));
-    return w;
-  };
   const BUCKET: Bucket[] = ['sent', 'answered', 'prevented', 'failed'];
-  db.function('lw_bucket', { deterministic: true }, (id, verdict, type, status, error, whereId, methodId) => {
+  db.function('lw_bucket', { deterministic: true }, (id, verdict, type, status, error, where, method) => {
     const eid = id as number;
-    const where = whereName(whereId as number);
-    if (where.startsWith('response.')) return 1;
-    if (type === T.websocket && details(eid)?.ws?.d === 'receive') return 1;
+    const w = where as string;
+    if (w.startsWith('response.') || received.has(eid)) return 1;
     if (stopped(eid, verdict as number)) return 2;
-    if (verdict === V.strip && strippedField(appliedDetail(eid), where, intern.name('fmethods', methodId as number) ?? '')) return 2;
+    if (verdict === V.strip && strippedField(applied.get(eid) ?? '', w, method as string)) return 2;
     return reached(eid, verdict as number, type as number, status as number | null, error as number) ? 0 : 3;
   });
 
@@ -226,6 +221,7 @@ export function createReportQueries(store: Store): ReportQueries {
       return { exchanges: t.x, findings: t.f, firstSeen: t.o, lastSeen: t.n, verdicts };
     },
     groups(scope) {
+      prepare(scope);
       const s = scopeSql(scope);
       const rows = db.prepare(`SELECT party_id, host_id, type_id, rule_id, category_id, max(severity_id) AS sev, count(*) AS c,
           sum(lw_reached(id, verdict_id, type_id, status, error_id)) AS r, min(time) AS o, max(time) AS n
@@ -245,10 +241,12 @@ export function createReportQueries(store: Store): ReportQueries {
       }));
     },
     kinds(scope) {
+      prepare(scope);
       const s = scopeSql(scope);
       const rows = db.prepare(`SELECT e.party_id, e.host_id, f.kind_id, e.severity_id,
-          lw_bucket(e.id, e.verdict_id, e.type_id, e.status, e.error_id, f.where_id, f.method_id) AS b, count(*) AS c
-        FROM findings f JOIN exchanges e ON e.id = f.exchange_id WHERE ${s.sql} GROUP BY 1, 2, 3, 4, 5`).all(...s.args) as Array<Record<string, number>>;
+          lw_bucket(e.id, e.verdict_id, e.type_id, e.status, e.error_id, w.name, m.name) AS b, count(*) AS c
+        FROM findings f JOIN exchanges e ON e.id = f.exchange_id JOIN wheres_by_id w ON w.id = f.where_id
+          JOIN fmethods_by_id m ON m.id = f.method_id WHERE ${s.sql} GROUP BY 1, 2, 3, 4, 5`).all(...s.args) as Array<Record<string, number>>;
       return rows.map((r) => ({
         party: name('parties', r['party_id']!),
         host: name('hosts', r['host_id']!) ?? '',

@@ -1,0 +1,337 @@
+/**
+ * `leakwatch report` and `leakwatch diff` over real captures: three leakwatch runs on one data dir
+ * (capture.ts) — "default" (observe: identity lookup with contact hashes, integration manager,
+ * analytics, an unruled host receiving an e-mail, a TLS failure, a DNS-only lookup, a STUN
+ * request), "hardened" (enforce, vector.im blocked) and "extra" (observe, one more party). The
+ * report is checked as JSON field by field, as Markdown, and as HTML in Chromium; the CLI runs
+ * as a child process for exit codes and error messages.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reportCommand, type ReportFlags } from '../../cli/report.js';
+import { VERSION } from '../../cli/version.js';
+import type { Party, Report } from '../../report/model.js';
+import { openStore } from '../../store/db.js';
+import { ensureBuilt, repoRoot } from '../helpers/built.js';
+import { ANALYTICS_ID, capture, CONTACTS, ME, startWorld, type World } from './capture.js';
+
+let w: World;
+let scratch: string;
+const counts: Record<string, number> = {};
+
+beforeAll(async () => {
+  ensureBuilt();
+  scratch = mkdtempSync(join(tmpdir(), 'lw-report-out-'));
+  w = await startWorld();
+  counts['default'] = await capture(w, { session: 'default', mode: 'observe', extras: true });
+  counts['hardened'] = await capture(w, { session: 'hardened', mode: 'enforce', block: ['vector.im'] });
+  counts['extra'] = await capture(w, { session: 'extra', mode: 'observe', newParty: true });
+}, 90_000);
+
+afterAll(async () => {
+  await w?.close();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+/** The report in-process, as the CLI builds it; stdout captured. */
+function report(flags: Partial<ReportFlags>): string {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  reportCommand({ dataDir: w.dataDir, ...flags }, out, new PassThrough());
+  return Buffer.concat(chunks).toString('utf8');
+}
+const json = (flags: Partial<ReportFlags>): Report => JSON.parse(report({ ...flags, format: 'json' })) as Report;
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('node', [join(repoRoot, 'dist/cli/main.js'), ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const party = (r: Report, pred: (p: Party) => boolean): Party => {
+  const p = r.parties.find(pred);
+  if (!p) throw new Error(`no such party in ${r.parties.map((x) => x.domain).join(', ')}`);
+  return p;
+};
+const kind = (p: Party, k: string) => p.kinds.find((x) => x.kind === k);
+
+describe('leakwatch report over a real capture', () => {
+  it('recorded every exchange of the three sessions', () => {
+    expect(counts).toEqual({ default: 8, hardened: 4, extra: 5 });
+  });
+
+  it('JSON: summary, each party, DNS-only, STUN-only, TLS failures and method, field by field', () => {
+    const r = json({ session: ['default'], identity: [`email=${ME}`] });
+    expect(r.schema).toBe('leakwatch-report/1');
+    expect(r.title).toBe('default');
+    expect(r.summary.parties).toBe(4);
+    expect(r.parties.map((p) => p.domain)).toEqual(['vector.im', 'vector.im', 'element.io', 'tracker-example.net']);
+    // worst first: high severity parties before the unruled one
+    expect(r.summary.worst[0]).toMatchObject({ domain: 'vector.im', severity: 'high', kind: 'email', sent: 2, prevented: 0 });
+    expect(r.summary.kinds.find((k) => k.kind === 'email')).toEqual({ kind: 'email', sent: 3, answered: 0, prevented: 0, total: 3 });
+    expect(r.summary.kinds.find((k) => k.kind === 'mxid')).toEqual({ kind: 'mxid', sent: 0, answered: 1, prevented: 0, total: 1 });
+
+    const is = party(r, (p) => p.categories.includes('identity-server'));
+    expect(is.name).toMatch(/^identity server \(Sydent\)/);
+    expect(is).toMatchObject({ domain: 'vector.im', hosts: ['vector.im'], severity: 'high', exchanges: 1, reached: 1 });
+    // the two contact hashes (recognised as the declared contacts), the IS token, the answer's mxid
+    expect(kind(is, 'email')).toEqual({ kind: 'email', sent: 2, answered: 0, prevented: 0, total: 2 });
+    expect(kind(is, 'token')).toMatchObject({ sent: 1, answered: 0, prevented: 0 });
+    expect(kind(is, 'mxid')).toMatchObject({ sent: 0, answered: 1, prevented: 0 });
+    expect(is.clients).toEqual([{ address: '127.0.0.1', exchanges: 1 }]);
+    expect(is.userAgents).toEqual([{ family: 'Firefox', exchanges: 1 }]);
+    expect(is.rules).toHaveLength(1);
+    expect(is.rules[0]!.id).toBe('matrix.identity.v2.lookup');
+    expect(is.rules[0]!.why).toMatch(/hashes/);
+    expect(is.rules[0]!.cite).toMatch(/IS-04/);
+    expect(is.rules[0]!.remediation).toMatch(/m\.identity_server/);
+    expect(is.firstSeen <= is.lastSeen).toBe(true);
+    expect(is.evidence).toHaveLength(1);
+    const ev = is.evidence[0]!;
+    expect(ev).toMatchObject({ method: 'POST', url: 'https://vector.im/_matrix/identity/v2/lookup', status: 200, verdict: 'would-neutralize', client: '127.0.0.1' });
+    // contacts were not declared at report time: masked; never the raw address anywhere
+    const contacts = ev.findings.filter((f) => f.kind === 'email');
+    expect(contacts.map((f) => [f.value, f.masked, f.where])).toEqual([
+      ['bo***@ex***.com', true, 'request.body.addresses[0]'],
+      ['ca***@ex***.net', true, 'request.body.addresses[1]'],
+    ]);
+
+    const im = party(r, (p) => p.categories.includes('integration-manager'));
+    expect(im).toMatchObject({ domain: 'vector.im', hosts: ['scalar.vector.im'], reached: 1 });
+    expect(im.userAgents).toEqual([{ family: 'Element Desktop', exchanges: 1 }]);
+    expect(kind(im, 'server_name')).toMatchObject({ sent: 1 });
+    expect(kind(im, 'token')).toMatchObject({ sent: 1, answered: 1 }); // OpenID token in, scalar_token back
+    expect(im.rules[0]!.remediation).toMatch(/integrations_ui_url/);
+
+    const an = party(r, (p) => p.categories.includes('analytics'));
+    expect(an).toMatchObject({ domain: 'element.io', hosts: ['posthog.element.io'], severity: 'medium', reached: 1 });
+    expect(kind(an, 'tracking_id')).toMatchObject({ sent: 2, prevented: 0 }); // would-block in observe mode: still sent
+    expect(an.evidence[0]!.verdict).toBe('would-block');
+    expect(JSON.stringify(an)).not.toContain(ANALYTICS_ID);
+
+    const unruled = party(r, (p) => p.name === null);
+    expect(unruled).toMatchObject({ domain: 'tracker-example.net', hosts: ['collect.tracker-example.net'], categories: [], severity: 'info', rules: [] });
+    expect(unruled.kinds).toEqual([{ kind: 'email', sent: 1, answered: 0, prevented: 0, total: 1 }]);
+    // the user's own address, declared with --identity: in clear
+    expect(unruled.evidence[0]!.findings).toEqual([{ kind: 'email', value: ME, masked: false, where: 'request.body.user.email', method: 'known-value:plain' }]);
+
+    expect(r.dnsOnly).toEqual([
+      expect.objectContaining({ domain: 'riot.im', hosts: ['piwik.riot.im'], count: 1, clients: ['127.0.0.1'], kinds: [] }),
+    ]);
+    expect(r.stunOnly).toHaveLength(1);
+    expect(r.stunOnly[0]).toMatchObject({ domain: 'google.com', hosts: ['stun.l.google.com'], clients: ['127.0.0.1'] });
+    expect(r.stunOnly[0]!.kinds).toEqual([{ kind: 'ip_address', sent: 1, answered: 0, prevented: 0, total: 1 }]);
+    expect(r.stunOnly[0]!.remediation).toMatch(/turn_uris/);
+    expect(r.tlsFailures).toEqual([
+      expect.objectContaining({ host: 'vector.im', count: 1, clients: ['127.0.0.1'], errors: ['LW_CLIENT_TLS_REJECTED'] }),
+    ]);
+
+    expect(r.method).toMatchObject({
+      leakwatchVersion: VERSION,
+      source: { type: 'store', sessions: ['default'] },
+      mode: 'observe',
+      exchanges: 8,
+      redacted: false,
+      evidencePerParty: 3,
+    });
+    expect(r.method.packs.map((p) => p.pack)).toEqual(expect.arrayContaining(['matrix']));
+    expect(r.method.packs.every((p) => /^[0-9a-f]{16}$/.test(p.sha256))).toBe(true);
+    expect(Date.parse(r.method.window.from!)).toBeLessThanOrEqual(Date.parse(r.method.window.to!));
+  });
+
+  it('masks every value without --identity, and with --redact even declared ones', () => {
+    for (const flags of [{}, { identity: [`email=${ME}`], redact: true }]) {
+      const text = report({ session: ['default'], format: 'json', ...flags });
+      for (const raw of [ME, ...CONTACTS, ANALYTICS_ID, 'shVYHBl7yTJBXRWIhGWypH-bXPozsgge']) expect(text).not.toContain(raw);
+      expect(text).toContain('al***@ex***.org');
+    }
+    expect(json({ session: ['default'], redact: true }).method.redacted).toBe(true);
+  });
+
+  it('enforce mode: the blocked identity server is prevented, not sent; the mode says enforce', () => {
+    const r = json({ session: ['hardened'] });
+    expect(r.method.mode).toBe('enforce');
+    const is = party(r, (p) => p.categories.includes('identity-server'));
+    expect(is.reached).toBe(0);
+    expect(is.kinds.every((k) => k.sent === 0 && k.prevented === k.total)).toBe(true);
+    expect(kind(is, 'token')).toMatchObject({ sent: 0, prevented: 1 });
+    expect(is.evidence[0]!.verdict).toBe('block');
+    // the unruled tracker is not touched by --block vector.im
+    expect(party(r, (p) => p.name === null).kinds).toEqual([{ kind: 'email', sent: 1, answered: 0, prevented: 0, total: 1 }]);
+  });
+
+  it('Markdown: the same sections in the same order, values masked, settings as code', () => {
+    const md = report({ session: ['default'], format: 'md' });
+    const order = ['# Privacy report: default', '## <a id="summary"></a>Summary', '## <a id="third-parties"></a>Third parties',
+      '### <a id="identity-server-', '## <a id="dns-only"></a>DNS-only contacts', '## <a id="stun-only"></a>STUN-only contacts',
+      '## <a id="tls-failures"></a>TLS failures', '## <a id="method"></a>Method'];
+    const at = order.map((s) => md.indexOf(s));
+    expect(at.every((i) => i >= 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    expect(md).toContain('4 third parties contacted');
+    expect(md).toContain('| email | 2 | 0 | 0 |');
+    expect(md).toMatch(/\*\*What stops it:\*\* .*`m\.identity_server`/);
+    expect(md).toContain('**`bo***@ex***.com`** (masked)');
+    expect(md).toContain('LW\\_CLIENT\\_TLS\\_REJECTED');
+    expect(md).not.toContain(ME);
+  });
+
+  it('HTML in Chromium: every section and party present, no request while loading, no page error, readable without script', async () => {
+    const file = join(scratch, 'default.html');
+    report({ session: ['default'], out: file, format: 'html' });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const url = pathToFileURL(file).href;
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+      for (const javaScriptEnabled of [true, false]) {
+        const context = await browser.newContext({ javaScriptEnabled });
+        const requests: string[] = [];
+        const problems: string[] = [];
+        await context.route('**/*', (route) => {
+          if (route.request().url() === url) return route.continue();
+          requests.push(route.request().url());
+          return route.abort();
+        });
+        const page = await context.newPage();
+        page.on('pageerror', (e) => problems.push(e.message));
+        page.on('console', (m) => void (m.type() === 'error' && problems.push(m.text())));
+        await page.goto(url, { waitUntil: 'load' });
+        for (const id of ['summary', 'third-parties', 'dns-only', 'stun-only', 'tls-failures', 'method']) {
+          expect(await page.locator(`section#${id} h2`).count(), id).toBe(1);
+        }
+        expect(await page.locator('section.party').count()).toBe(4);
+        // every contents link lands on an element of the page
+        const hrefs = await page.locator('nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+        expect(hrefs.length).toBe(10);
+        for (const h of hrefs) expect(await page.locator(`[id="${h!.slice(1)}"]`).count(), h!).toBe(1);
+        expect(await page.locator('section.party .stop').first().innerText()).toMatch(/What stops it:/);
+        expect(await page.locator('mark').count()).toBeGreaterThan(5);
+        expect(await page.locator('body').innerText()).not.toContain(ME);
+        expect(await page.locator('script').count()).toBe(0);
+        expect(requests).toEqual([]);
+        expect(problems).toEqual([]);
+        const pdf = javaScriptEnabled ? await page.pdf({ format: 'A4' }) : Buffer.alloc(1);
+        expect(pdf.length).toBeGreaterThan(0);
+        await context.close();
+      }
+    } finally {
+      await browser?.close();
+    }
+  }, 60_000);
+
+  it('a HAR export of the session reports the same parties and kinds', async () => {
+    const har = join(scratch, 'default.har');
+    const exp = await cli(['export', '--data-dir', w.dataDir, '--format', 'har', '--session', 'default']);
+    expect(exp.code).toBe(0);
+    writeFileSync(har, exp.stdout);
+    const fromHar = JSON.parse(report({ har, format: 'json', identity: [`email=${ME}`, ...CONTACTS.map((c) => `email=${c}`)] })) as Report;
+    const fromStore = json({ session: ['default'] });
+    const shape = (r: Report) => r.parties.map((p) => [p.domain, p.name, p.kinds.filter((k) => k.sent > 0).map((k) => k.kind).sort()]);
+    expect(shape(fromHar)).toEqual(shape(fromStore));
+    expect(fromHar.method.source).toEqual({ type: 'har', file: 'default.har' });
+  });
+});
+
+describe('leakwatch report: bad input is one clear line, exit 2, never a stack', () => {
+  const bad = async (args: string[], message: RegExp): Promise<void> => {
+    const r = await cli(['report', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toBe('');
+  };
+
+  it('unknown session, empty session, not a HAR, a newer and an older schema', async () => {
+    await bad(['--data-dir', w.dataDir, '--session', 'nope'], /^leakwatch: unknown session "nope" \(known: extra, hardened, default\)\n$/);
+    const notHar = join(scratch, 'not.har');
+    writeFileSync(notHar, '{"hello": 1}');
+    await bad(['--har', notHar], /not a HAR file \(log\.entries is missing\)/);
+    writeFileSync(notHar, 'GIF89a');
+    await bad(['--har', notHar], /not JSON/);
+    await bad(['--data-dir', join(scratch, 'nowhere')], /no recordings: .* does not exist/);
+    await bad(['--data-dir', w.dataDir, '--format', 'pdf'], /--format: "pdf" is not one of html, md, json/);
+
+    // an empty session: opened, nothing recorded
+    const emptyDir = join(scratch, 'empty');
+    mkdirSync(emptyDir);
+    const store = openStore(join(emptyDir, 'leakwatch.db'));
+    store.openSession('quiet');
+    store.close();
+    await bad(['--data-dir', emptyDir, '--session', 'quiet'], /nothing to report: session "quiet" has no recorded exchanges/);
+
+    // a data dir written by a newer leakwatch
+    const db = new Database(join(emptyDir, 'leakwatch.db'));
+    db.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
+    db.close();
+    await bad(['--data-dir', emptyDir], /database schema v99 is newer than this leakwatch/);
+
+    // an older one is migrated (and said so), then reported
+    const oldDir = join(scratch, 'old');
+    mkdirSync(oldDir);
+    openStore(join(oldDir, 'leakwatch.db'), { migrateTo: 3 }).close();
+    const r = await cli(['report', '--data-dir', oldDir]);
+    expect(r.stderr).toMatch(/migrated the database from schema v3 to v\d+/);
+    expect(r.stderr).toMatch(/nothing to report: the store has no recorded exchanges/);
+    expect(r.code).toBe(2);
+    expect(existsSync(join(oldDir, 'leakwatch.db'))).toBe(true);
+  }, 60_000);
+});
+
+describe('leakwatch diff', () => {
+  it('hardened (identity server blocked) vs default: its kinds are gone, exit 0', async () => {
+    const r = await cli(['diff', '--data-dir', w.dataDir, '--format', 'json', 'default', 'hardened']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const d = JSON.parse(r.stdout) as import('../../report/diff.js').ReportDiff;
+    expect(d.leaks).toBe(false);
+    const is = d.parties.find((p) => p.domain === 'vector.im' && p.name?.startsWith('identity server'));
+    expect(is).toMatchObject({ change: 'gone', learns: [], exchanges: { before: 1, after: 0 } });
+    expect(is!.stopsLearning).toEqual(['email', 'token', 'user_agent']);
+    expect(d.parties.some((p) => p.change === 'new' || p.learns.length > 0)).toBe(false);
+    // the unchanged parties are not listed
+    expect(d.parties.find((p) => p.domain === 'tracker-example.net')).toBeUndefined();
+
+    const text = await cli(['diff', '--data-dir', w.dataDir, 'default', 'hardened']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/GONE identity server \(Sydent\).* — vector\.im\n {2}no longer learns: email, token, user_agent/);
+    expect(text.stdout).toContain('hardened leaks nothing default did not.');
+  }, 60_000);
+
+  it('a session adding a party exits 1 and names it; md format too', async () => {
+    const r = await cli(['diff', '--data-dir', w.dataDir, '--format', 'md', 'default', 'extra']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('**NEW no rule — newparty-example.org**');
+    expect(r.stdout).toContain('newly learns: email');
+    expect(r.stdout).toContain('**extra leaks something default did not.**');
+  });
+
+  it('bad input exits 2, not 1', async () => {
+    const r = await cli(['diff', '--data-dir', w.dataDir, 'default', 'missing']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^leakwatch: B \(missing\): unknown session "missing"/);
+    const f = await cli(['diff', '--data-dir', w.dataDir, '--format', 'html', 'default', 'extra']);
+    expect(f.code).toBe(2);
+    expect(f.stderr).toMatch(/--format: "html" is not one of text, md, json/);
+  });
+
+  it('a HAR against its own session: no difference', async () => {
+    const har = join(scratch, 'extra.har');
+    writeFileSync(har, (await cli(['export', '--data-dir', w.dataDir, '--format', 'har', '--session', 'extra'])).stdout);
+    const ids = [ME, ...CONTACTS].flatMap((v) => ['--identity', `email=${v}`]);
+    const r = await cli(['diff', '--data-dir', w.dataDir, ...ids, 'extra', har]);
+    expect(readFileSync(har).length).toBeGreaterThan(100);
+    expect(r.stdout).toContain(`No difference between extra and ${har}.`);
+    expect(r.code).toBe(0);
+  });
+});
