@@ -7,7 +7,7 @@
  * as a child process for exit codes and error messages.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -17,6 +17,9 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportCommand, type ReportFlags } from '../../cli/report.js';
 import { VERSION } from '../../cli/version.js';
+import { diffCommand } from '../../cli/diff.js';
+import { exportCommand } from '../../cli/export.js';
+import { ConfigError } from '../../core/errors.js';
 import type { Party, Report } from '../../report/model.js';
 import { openStore } from '../../store/db.js';
 import { ensureBuilt, repoRoot } from '../helpers/built.js';
@@ -50,12 +53,36 @@ function report(flags: Partial<ReportFlags>): string {
 }
 const json = (flags: Partial<ReportFlags>): Report => JSON.parse(report({ ...flags, format: 'json' })) as Report;
 
+/** A command run in-process: its output, or the ConfigError message it would print. */
+function inProcess(run: (out: PassThrough, err: PassThrough) => unknown): { result: unknown; stdout: string; error: string | null } {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  try {
+    const result = run(out, new PassThrough());
+    return { result, stdout: Buffer.concat(chunks).toString('utf8'), error: null };
+  } catch (e: unknown) {
+    if (!(e instanceof ConfigError)) throw e;
+    return { result: undefined, stdout: '', error: e.message };
+  }
+}
+
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile('node', [join(repoRoot, 'dist/cli/main.js'), ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
+}
+
+async function exportHar(session: string): Promise<string> {
+  const file = join(scratch, `${session}.har`);
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  await exportCommand({ dataDir: w.dataDir, format: 'har', session, out });
+  writeFileSync(file, Buffer.concat(chunks));
+  return file;
 }
 
 const party = (r: Report, pred: (p: Party) => boolean): Party => {
@@ -231,10 +258,7 @@ describe('leakwatch report over a real capture', () => {
   }, 60_000);
 
   it('a HAR export of the session reports the same parties and kinds', async () => {
-    const har = join(scratch, 'default.har');
-    const exp = await cli(['export', '--data-dir', w.dataDir, '--format', 'har', '--session', 'default']);
-    expect(exp.code).toBe(0);
-    writeFileSync(har, exp.stdout);
+    const har = await exportHar('default');
     const fromHar = JSON.parse(report({ har, format: 'json', identity: [`email=${ME}`, ...CONTACTS.map((c) => `email=${c}`)] })) as Report;
     const fromStore = json({ session: ['default'] });
     const shape = (r: Report) => r.parties.map((p) => [p.domain, p.name, p.kinds.filter((k) => k.sent > 0).map((k) => k.kind).sort()]);
@@ -244,23 +268,30 @@ describe('leakwatch report over a real capture', () => {
 });
 
 describe('leakwatch report: bad input is one clear line, exit 2, never a stack', () => {
-  const bad = async (args: string[], message: RegExp): Promise<void> => {
-    const r = await cli(['report', ...args]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+  const bad = (flags: Partial<ReportFlags>, message: RegExp): void => {
+    const r = inProcess((out, err) => reportCommand({ dataDir: w.dataDir, ...flags }, out, err));
+    expect(r.error).toMatch(message);
     expect(r.stdout).toBe('');
   };
 
-  it('unknown session, empty session, not a HAR, a newer and an older schema', async () => {
-    await bad(['--data-dir', w.dataDir, '--session', 'nope'], /^leakwatch: unknown session "nope" \(known: extra, hardened, default\)\n$/);
+  it('the CLI: one line on stderr, exit 2, nothing on stdout', async () => {
+    const r = await cli(['report', '--data-dir', w.dataDir, '--session', 'nope']);
+    expect(r).toEqual({ code: 2, stdout: '', stderr: 'leakwatch: unknown session "nope" (known: extra, hardened, default)\n' });
+  });
+
+  it('unknown session, not a HAR, no data dir, a bad format, an empty session, a newer schema', () => {
+    bad({ session: ['default', 'nope'] }, /^unknown session "nope" \(known: extra, hardened, default\)$/);
     const notHar = join(scratch, 'not.har');
     writeFileSync(notHar, '{"hello": 1}');
-    await bad(['--har', notHar], /not a HAR file \(log\.entries is missing\)/);
+    bad({ har: notHar }, /not a HAR file \(log\.entries is missing\)/);
     writeFileSync(notHar, 'GIF89a');
-    await bad(['--har', notHar], /not JSON/);
-    await bad(['--data-dir', join(scratch, 'nowhere')], /no recordings: .* does not exist/);
-    await bad(['--data-dir', w.dataDir, '--format', 'pdf'], /--format: "pdf" is not one of html, md, json/);
+    bad({ har: notHar }, /not JSON/);
+    bad({ har: join(scratch, 'absent.har') }, /ENOENT/);
+    bad({ dataDir: join(scratch, 'nowhere') }, /^no recordings: .* does not exist/);
+    bad({ format: 'pdf' }, /^--format: "pdf" is not one of html, md, json$/);
+    bad({ since: 'yesterday' }, /^--since: "yesterday" is not an ISO 8601 date/);
+    bad({ until: '2020-01-01', since: '2021-01-01' }, /^--until must be later than --since$/);
+    bad({ session: ['default'], since: '2000-01-01', until: '2000-01-02' }, /^nothing to report: session "default" has no recorded exchanges in that time window$/);
 
     // an empty session: opened, nothing recorded
     const emptyDir = join(scratch, 'empty');
@@ -268,24 +299,44 @@ describe('leakwatch report: bad input is one clear line, exit 2, never a stack',
     const store = openStore(join(emptyDir, 'leakwatch.db'));
     store.openSession('quiet');
     store.close();
-    await bad(['--data-dir', emptyDir, '--session', 'quiet'], /nothing to report: session "quiet" has no recorded exchanges/);
+    bad({ dataDir: emptyDir, session: ['quiet'] }, /^nothing to report: session "quiet" has no recorded exchanges$/);
 
     // a data dir written by a newer leakwatch
     const db = new Database(join(emptyDir, 'leakwatch.db'));
     db.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
     db.close();
-    await bad(['--data-dir', emptyDir], /database schema v99 is newer than this leakwatch/);
+    bad({ dataDir: emptyDir }, /database schema v99 is newer than this leakwatch \(v\d+\); upgrade leakwatch to read it$/);
+    // not a database at all
+    writeFileSync(join(emptyDir, 'leakwatch.db'), 'not sqlite at all, just text that is long enough');
+    bad({ dataDir: emptyDir }, /not a leakwatch database/);
+  });
 
-    // an older one is migrated (and said so), then reported
+  it('an older schema is migrated (and said so), its rows kept', () => {
     const oldDir = join(scratch, 'old');
     mkdirSync(oldDir);
-    openStore(join(oldDir, 'leakwatch.db'), { migrateTo: 3 }).close();
-    const r = await cli(['report', '--data-dir', oldDir]);
-    expect(r.stderr).toMatch(/migrated the database from schema v3 to v\d+/);
-    expect(r.stderr).toMatch(/nothing to report: the store has no recorded exchanges/);
-    expect(r.code).toBe(2);
-    expect(existsSync(join(oldDir, 'leakwatch.db'))).toBe(true);
-  }, 60_000);
+    const old = openStore(join(oldDir, 'leakwatch.db'), { migrateTo: 3 });
+    // one exchange and one finding written as a v3 file holds them
+    const id = (t: string, n: string): number => Number(old.db.prepare(`INSERT INTO ${t}_by_id (name) VALUES (?)`).run(n).lastInsertRowid);
+    const session = Number(old.db.prepare('INSERT INTO sessions_by_id (name, started_at) VALUES (?, ?)').run('v3', 1_700_000_000_000).lastInsertRowid);
+    old.db.prepare(`INSERT INTO exchanges VALUES (1, 1700000000000, 5, ?, ?, ?, 'POST', 'https', ?, 443, '/collect', NULL, 200, 0, 0, 0, 0, ?, ?, 0, 1)`)
+      .run(session, id('types', 'http'), id('clients', '10.0.0.7'), id('hosts', 'old.tracker-example.net'), id('severities', 'info'), id('verdicts', 'allow'));
+    const value = Number(old.db.prepare("INSERT INTO values_by_id (hash, shown, redacted) VALUES (x'00', 'x@example.org', 0)").run().lastInsertRowid);
+    old.db.prepare('INSERT INTO findings (exchange_id, kind_id, value_id, where_id, method_id) VALUES (1, ?, ?, ?, ?)')
+      .run(id('kinds', 'email'), value, id('wheres', 'request.body.email'), id('fmethods', 'pattern'));
+    old.close();
+    const notes: string[] = [];
+    const err = new PassThrough();
+    err.on('data', (c: Buffer) => notes.push(c.toString()));
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    reportCommand({ dataDir: oldDir, format: 'json' }, out, err);
+    expect(notes.join('')).toMatch(/migrated the database from schema v3 to v\d+/);
+    const r = JSON.parse(Buffer.concat(chunks).toString()) as Report;
+    expect(r.parties).toHaveLength(1);
+    expect(r.parties[0]).toMatchObject({ domain: 'tracker-example.net', name: null, clients: [{ address: '10.0.0.7', exchanges: 1 }] });
+    expect(r.parties[0]!.kinds).toEqual([{ kind: 'email', sent: 1, answered: 0, prevented: 0, total: 1 }]);
+  });
 });
 
 describe('leakwatch diff', () => {
@@ -302,8 +353,8 @@ describe('leakwatch diff', () => {
     // the unchanged parties are not listed
     expect(d.parties.find((p) => p.domain === 'tracker-example.net')).toBeUndefined();
 
-    const text = await cli(['diff', '--data-dir', w.dataDir, 'default', 'hardened']);
-    expect(text.code).toBe(0);
+    const text = inProcess((out, err) => diffCommand('default', 'hardened', { dataDir: w.dataDir }, out, err));
+    expect(text.result).toBe(0);
     expect(text.stdout).toMatch(/GONE identity server \(Sydent\).* — vector\.im\n {2}no longer learns: email, token, user_agent/);
     expect(text.stdout).toContain('hardened leaks nothing default did not.');
   }, 60_000);
@@ -316,22 +367,19 @@ describe('leakwatch diff', () => {
     expect(r.stdout).toContain('**extra leaks something default did not.**');
   });
 
-  it('bad input exits 2, not 1', async () => {
-    const r = await cli(['diff', '--data-dir', w.dataDir, 'default', 'missing']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^leakwatch: B \(missing\): unknown session "missing"/);
-    const f = await cli(['diff', '--data-dir', w.dataDir, '--format', 'html', 'default', 'extra']);
-    expect(f.code).toBe(2);
-    expect(f.stderr).toMatch(/--format: "html" is not one of text, md, json/);
+  it('bad input is a ConfigError (exit 2, not 1)', () => {
+    const d = (a: string, b: string, format?: string) =>
+      inProcess((out, err) => diffCommand(a, b, { dataDir: w.dataDir, ...(format ? { format } : {}) }, out, err));
+    expect(d('default', 'missing').error).toMatch(/^B \(missing\): unknown session "missing"/);
+    expect(d('default', 'extra', 'html').error).toBe('--format: "html" is not one of text, md, json');
   });
 
   it('a HAR against its own session: no difference', async () => {
-    const har = join(scratch, 'extra.har');
-    writeFileSync(har, (await cli(['export', '--data-dir', w.dataDir, '--format', 'har', '--session', 'extra'])).stdout);
-    const ids = [ME, ...CONTACTS].flatMap((v) => ['--identity', `email=${v}`]);
-    const r = await cli(['diff', '--data-dir', w.dataDir, ...ids, 'extra', har]);
+    const har = await exportHar('extra');
+    const identity = [ME, ...CONTACTS].map((v) => `email=${v}`);
+    const r = inProcess((out, err) => diffCommand('extra', har, { dataDir: w.dataDir, identity }, out, err));
     expect(readFileSync(har).length).toBeGreaterThan(100);
     expect(r.stdout).toContain(`No difference between extra and ${har}.`);
-    expect(r.code).toBe(0);
+    expect(r.result).toBe(0);
   });
 });
