@@ -8,13 +8,10 @@ import type { Writable } from 'node:stream';
 import { ConfigError } from '../core/errors.js';
 import { loadReportPacks, openReportStore, reportFromStore, resolveSessions, storeFromHar, type ReportSettings } from '../report/load.js';
 import type { Report } from '../report/model.js';
-import { renderHtml } from '../report/render-html.js';
-import { renderMarkdown } from '../report/render-md.js';
+import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/render.js';
 import type { Store } from '../store/db.js';
 import { parseSince } from './export.js';
 
-export const REPORT_FORMATS = ['html', 'md', 'json'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 export interface ReportFlags {
   dataDir: string;
@@ -32,12 +29,6 @@ export interface ReportFlags {
   firstParty?: string[];
   evidence?: string;
   title?: string;
-}
-
-export function renderReport(r: Report, format: ReportFormat): string {
-  if (format === 'html') return renderHtml(r);
-  if (format === 'md') return renderMarkdown(r);
-  return `${JSON.stringify(r, null, 2)}\n`;
 }
 
 function formatOf(flags: ReportFlags): ReportFormat {

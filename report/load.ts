@@ -22,6 +22,7 @@ import { createReportQueries, type ReportScope } from '../store/report-queries.j
 import { createWriter } from '../store/write.js';
 import { buildReport, partyKeys } from './build.js';
 import type { Report, ReportMethod } from './model.js';
+import { renderReport, type ReportFormat } from './render.js';
 
 export const DEFAULT_EVIDENCE = 3;
 export const UA_SAMPLE = 200;
@@ -178,4 +179,28 @@ export function storeFromHar(file: string, s: ReportSettings & { readonly firstP
     store.close();
     throw err;
   }
+}
+
+/** A report of one session (or of everything) in one format, for the dashboard. */
+export type ReportSource = (q: { readonly session?: string; readonly format: ReportFormat }) => string;
+
+/**
+ * The running proxy's report source: the store it records into, the flags it was started with
+ * (declared identities, packs, --redact). Rule packs are read per report, so an edited pack
+ * shows up without a restart.
+ */
+export function createReportSource(store: Store, s: ReportSettings): ReportSource {
+  return (q) => {
+    const sessions = q.session !== undefined ? resolveSessions(store, [q.session]) : [];
+    const names = sessions.map((x) => x.name);
+    const report = reportFromStore(
+      store,
+      sessions.length ? { sessions: sessions.map((x) => x.id) } : {},
+      s,
+      loadReportPacks(s),
+      { type: 'store', sessions: names },
+      names.length ? names.join(', ') : 'all sessions',
+    );
+    return renderReport(report, q.format);
+  };
 }

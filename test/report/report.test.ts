@@ -16,6 +16,9 @@ import Database from 'better-sqlite3';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportCommand, type ReportFlags } from '../../cli/report.js';
+import { startLeakwatch } from '../../cli/start.js';
+import { validateStartFlags } from '../../cli/start-options.js';
+import { silentLogger } from '../../core/log.js';
 import { VERSION } from '../../cli/version.js';
 import { diffCommand } from '../../cli/diff.js';
 import { exportCommand } from '../../cli/export.js';
@@ -382,4 +385,51 @@ describe('leakwatch diff', () => {
     expect(r.stdout).toContain(`No difference between extra and ${har}.`);
     expect(r.result).toBe(0);
   });
+});
+
+describe('the dashboard: GET /api/report and the Report view', () => {
+  it('serves the same report per session and format, 404 for an unknown session, and draws it with download buttons', async () => {
+    const running = await startLeakwatch(validateStartFlags({ port: '0', dashboardPort: '0', dataDir: w.dataDir, session: 'viewer' }), silentLogger);
+    let browser: Browser | undefined;
+    try {
+      const get = (q: string) => fetch(`${running.dashboardUrl}/api/report${q}`, { headers: { authorization: `Bearer ${running.token}` } });
+      const r = await get('?session=default&format=json');
+      expect(r.status).toBe(200);
+      const viaApi = (await r.json()) as Report;
+      const viaCli = json({ session: ['default'] });
+      expect({ ...viaApi, generatedAt: '' }).toEqual({ ...viaCli, generatedAt: '' });
+      const md = await get('?session=default&format=md&download=1');
+      expect(md.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
+      expect(md.headers.get('content-disposition')).toBe('attachment; filename="leakwatch-report-default.md"');
+      const noDate = (t: string): string => t.replace(/Generated:\*\* .*/, '');
+      expect(noDate(await md.text())).toBe(noDate(report({ session: ['default'], format: 'md' })));
+      expect(await get('?session=nope')).toHaveProperty('status', 404);
+      expect(await (await get('?session=viewer')).json()).toEqual({ error: 'nothing to report: session "viewer" has no recorded exchanges' });
+      expect(await get('?format=pdf')).toHaveProperty('status', 400);
+      expect((await fetch(`${running.dashboardUrl}/api/report`)).status).toBe(401);
+
+      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+      const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(e.message));
+      page.on('console', (m) => void (m.type() === 'error' && problems.push(m.text())));
+      await page.goto(`${running.dashboardUrl}/?token=${running.token}`);
+      await page.goto(`${running.dashboardUrl}/#/report`);
+      await page.waitForSelector('.report-bar select');
+      await page.selectOption('.report-bar select', 'default');
+      await page.waitForSelector('#report-method');
+      expect(await page.locator('.report-party').count()).toBe(4);
+      for (const id of ['report-summary', 'report-parties', 'report-dns', 'report-stun', 'report-tls', 'report-method']) expect(await page.locator(`#${id}`).count(), id).toBe(1);
+      expect(await page.locator('.report-party').first().innerText()).toMatch(/What stops it:/);
+      const hrefs = await page.locator('.report-bar a.download').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+      expect(hrefs).toEqual(['html', 'md', 'json'].map((f) => `/api/report?format=${f}&download=1&session=default`));
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('.report-bar a.download >> nth=0')]);
+      expect(download.suggestedFilename()).toBe('leakwatch-report-default.html');
+      await page.screenshot({ path: join(scratch, 'report-view.png') });
+      expect(problems).toEqual([]);
+    } finally {
+      await browser?.close();
+      await running.close(500);
+    }
+  }, 60_000);
 });
