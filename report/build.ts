@@ -100,8 +100,10 @@ export function maskUrl(url: string, replacements: ReadonlyArray<readonly [raw: 
 }
 
 function evidenceOf(f: FlowDetail, o: ReportOptions): Evidence {
-  const findings = f.findings.map((x) => ({ ...showValue(x.kind, x.value, x.redacted, o), kind: x.kind, where: x.where, method: x.method }));
-  const pairs = f.findings.map((x, i) => [x.value, findings[i]!.value] as const).filter(([, shown], i) => findings[i]!.masked && shown !== undefined);
+  const shown = f.findings.map((x) => showValue(x.kind, x.value, x.redacted, o));
+  const pairs = f.findings.map((x, i) => [x.value, shown[i]!.value] as const).filter((_, i) => shown[i]!.masked);
+  // A value can sit in another finding's path too (an identity lookup answer is keyed by the hash).
+  const findings = f.findings.map((x, i) => ({ kind: x.kind, ...shown[i]!, where: maskUrl(x.where, pairs), method: x.method }));
   return {
     id: f.id,
     time: new Date(f.time).toISOString(),
