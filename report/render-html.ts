@@ -28,6 +28,7 @@ mark{background:var(--mark);padding:0 .1rem}
 .sev{font-weight:600;text-transform:uppercase;font-size:.8rem}.sev-high{color:var(--high)}.sev-medium{color:var(--medium)}.sev-low{color:var(--low)}
 .party{border:1px solid var(--line);border-radius:6px;padding:.2rem 1rem .6rem;margin:1rem 0}
 .stop{border-left:4px solid #1a7f37;background:#f0fff4;padding:.4rem .8rem;margin:.5rem 0}
+.party table{width:auto;min-width:50%}
 .ev{margin:.3rem 0 .8rem}.ev ul{margin:.2rem 0}
 @media print{body{max-width:none;margin:0;font-size:12px}.party,table,.ev{break-inside:avoid}a{color:inherit;text-decoration:none}nav{break-after:page}}
 `;

@@ -69,6 +69,8 @@ export interface CaptureOptions {
   readonly session: string;
   readonly mode: 'observe' | 'enforce';
   readonly block?: readonly string[];
+  /** `--action RULE=ACTION` overrides. */
+  readonly action?: readonly string[];
   /** Also send an e-mail to an unruled host B never saw before. */
   readonly newParty?: boolean;
   /** The DNS-only lookup, the STUN request and the TLS failure (first capture only). */
@@ -105,6 +107,7 @@ export async function capture(w: World, o: CaptureOptions): Promise<number> {
       mode: o.mode,
       identity: [`email=${ME}`, ...CONTACTS.map((c) => `email=${c}`)],
       ...(o.block ? { block: [...o.block] } : {}),
+      ...(o.action ? { action: [...o.action] } : {}),
       ...(o.extras ? { dnsPort: '0', dnsUpstream: `127.0.0.1:${w.resolver.port}`, stunPort: ['0'] } : {}),
     }),
     silentLogger,

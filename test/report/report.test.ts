@@ -37,7 +37,7 @@ beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'lw-report-out-'));
   w = await startWorld();
   counts['default'] = await capture(w, { session: 'default', mode: 'observe', extras: true });
-  counts['hardened'] = await capture(w, { session: 'hardened', mode: 'enforce', block: ['vector.im'] });
+  counts['hardened'] = await capture(w, { session: 'hardened', mode: 'enforce', block: ['vector.im'], action: ['element.integrations.scalar.register=strip'] });
   counts['extra'] = await capture(w, { session: 'extra', mode: 'observe', newParty: true });
 }, 90_000);
 
@@ -196,6 +196,13 @@ describe('leakwatch report over a real capture', () => {
     expect(is.kinds.every((k) => k.sent === 0 && k.prevented === k.total)).toBe(true);
     expect(kind(is, 'token')).toMatchObject({ sent: 0, prevented: 1 });
     expect(is.evidence[0]!.verdict).toBe('block');
+    // the integration manager was stripped of its third-party headers: the User-Agent (made
+    // generic) is prevented, the OpenID token in the body still went
+    const im = party(r, (p) => p.categories.includes('integration-manager'));
+    expect(im.evidence[0]!.verdict).toBe('strip');
+    expect(kind(im, 'user_agent')).toMatchObject({ sent: 0, prevented: 1 });
+    expect(kind(im, 'token')).toMatchObject({ sent: 1, answered: 1, prevented: 0 });
+    expect(kind(im, 'server_name')).toMatchObject({ sent: 1, prevented: 0 });
     // the unruled tracker is not touched by --block vector.im
     expect(party(r, (p) => p.name === null).kinds).toEqual([{ kind: 'email', sent: 1, answered: 0, prevented: 0, total: 1 }]);
   });
