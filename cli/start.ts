@@ -176,7 +176,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       proxy: { host: config.host, port: config.port },
       rules: () => rulesViewFromRuleset(enforcement.ruleset(), { mode: config.mode, actionOf: enforcement.actionOf, rejected: rulesReload.rejected() }),
       enforcement: enforcement.api,
-      report: createReportSource(store, { identity: config.identity, identities: config.identities, redact: config.redact, rules: config.rules, builtinRules: config.builtinRules }),
+      report: createReportSource(store.file, { identity: config.identity, identities: config.identities, redact: config.redact, rules: config.rules, builtinRules: config.builtinRules }),
       health: () => ({
         version: VERSION,
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),

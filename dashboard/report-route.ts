@@ -12,13 +12,13 @@ import { BadRequest, text } from './params.js';
 const EXT: Readonly<Record<ReportFormat, string>> = { html: 'html', md: 'md', json: 'json' };
 
 export function reportHandler(report: ReportSource): RequestHandler {
-  return (req, res) => {
+  return async (req, res) => {
     const format = text(req.query, 'format') ?? 'json';
     if (!(REPORT_FORMATS as readonly string[]).includes(format)) throw new BadRequest(`format: one of ${REPORT_FORMATS.join(', ')}`);
     const session = text(req.query, 'session');
     let body: string;
     try {
-      body = report({ format: format as ReportFormat, ...(session !== undefined ? { session } : {}) });
+      body = await report({ format: format as ReportFormat, ...(session !== undefined ? { session } : {}) });
     } catch (err: unknown) {
       // Unknown or empty session: the message says which; nothing else is a client's fault.
       if (err instanceof ConfigError) return void res.status(404).json({ error: err.message });

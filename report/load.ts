@@ -6,6 +6,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { VERSION } from '../cli/version.js';
 import { ConfigError } from '../core/errors.js';
@@ -185,15 +187,21 @@ export function storeFromHar(file: string, s: ReportSettings & { readonly firstP
 }
 
 /** A report of one session (or of everything) in one format, for the dashboard. */
-export type ReportSource = (q: { readonly session?: string; readonly format: ReportFormat }) => string;
+export type ReportSource = (q: ReportQuery) => Promise<string>;
+export interface ReportQuery {
+  readonly session?: string;
+  readonly format: ReportFormat;
+}
 
 /**
- * The running proxy's report source: the store it records into, the flags it was started with
- * (declared identities, packs, --redact). Rule packs are read per report, so an edited pack
- * shows up without a restart.
+ * One report over a store file, on its own connection. Rule packs are read per report, so an
+ * edited pack shows up without a restart. Synchronous: callers on the proxy's thread go through
+ * createReportSource, which runs this in a worker.
  */
-export function createReportSource(store: Store, s: ReportSettings): ReportSource {
-  return (q) => {
+export function renderStoreReport(file: string, q: ReportQuery, s: ReportSettings): string {
+  const store = openStore(file);
+  try {
+    store.db.pragma('temp_store = FILE'); // see openReportStore
     const sessions = q.session !== undefined ? resolveSessions(store, [q.session]) : [];
     const names = sessions.map((x) => x.name);
     const report = reportFromStore(
@@ -205,5 +213,43 @@ export function createReportSource(store: Store, s: ReportSettings): ReportSourc
       names.length ? names.join(', ') : 'all sessions',
     );
     return renderReport(report, q.format);
+  } finally {
+    store.close();
+  }
+}
+
+/** The worker script: beside this file in the build, or the build's copy when running from sources. */
+function workerScript(): URL | null {
+  const beside = new URL('./worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  const built = new URL('../dist/report/worker.js', import.meta.url);
+  return existsSync(fileURLToPath(built)) ? built : null;
+}
+
+/**
+ * The running proxy's report source: a report of a million findings takes seconds of SQLite, so
+ * each one runs in a worker thread with its own connection and never holds the proxy's event
+ * loop. Errors come back as they were thrown: a ConfigError (unknown or empty session) stays one.
+ */
+export function createReportSource(file: string, s: ReportSettings): ReportSource {
+  return (q) => {
+    const script = workerScript();
+    if (!script) return Promise.resolve().then(() => renderStoreReport(file, q, s));
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(script, { workerData: { file, q, s } satisfies ReportJob });
+      worker.once('message', (m: ReportReply) => {
+        if ('body' in m) resolve(m.body);
+        else reject(m.config ? new ConfigError(m.error) : new Error(m.error));
+      });
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`report worker exited with code ${code}`)));
+    });
   };
 }
+
+export interface ReportJob {
+  readonly file: string;
+  readonly q: ReportQuery;
+  readonly s: ReportSettings;
+}
+export type ReportReply = { readonly body: string } | { readonly error: string; readonly config: boolean };
