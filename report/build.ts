@@ -99,11 +99,19 @@ export function maskUrl(url: string, replacements: ReadonlyArray<readonly [raw: 
   return out;
 }
 
+/**
+ * Path segments that are data, not field names (an identity-server answer is keyed by the contact's
+ * hash; a map keyed by device or room id): long opaque runs are masked like values.
+ */
+export function maskOpaque(where: string): string {
+  return where.replace(/[A-Za-z0-9_\-+/=]{20,}/g, (m) => (/\d/.test(m) && /[A-Za-z]/.test(m) ? maskValue('token', m) : m));
+}
+
 function evidenceOf(f: FlowDetail, o: ReportOptions): Evidence {
   const shown = f.findings.map((x) => showValue(x.kind, x.value, x.redacted, o));
   const pairs = f.findings.map((x, i) => [x.value, shown[i]!.value] as const).filter((_, i) => shown[i]!.masked);
   // A value can sit in another finding's path too (an identity lookup answer is keyed by the hash).
-  const findings = f.findings.map((x, i) => ({ kind: x.kind, ...shown[i]!, where: maskUrl(x.where, pairs), method: x.method }));
+  const findings = f.findings.map((x, i) => ({ kind: x.kind, ...shown[i]!, where: maskOpaque(maskUrl(x.where, pairs)), method: x.method }));
   return {
     id: f.id,
     time: new Date(f.time).toISOString(),

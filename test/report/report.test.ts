@@ -432,7 +432,12 @@ describe('the dashboard: GET /api/report and the Report view', () => {
       expect(hrefs).toEqual(['html', 'md', 'json'].map((f) => `/api/report?format=${f}&download=1&session=default`));
       const [download] = await Promise.all([page.waitForEvent('download'), page.click('.report-bar a.download >> nth=0')]);
       expect(download.suggestedFilename()).toBe('leakwatch-report-default.html');
-      await page.screenshot({ path: join(scratch, 'report-view.png') });
+      // What users see, at desktop and phone widths (test-artifacts/ is git-ignored).
+      const art = join(process.cwd(), 'test-artifacts', 'report');
+      mkdirSync(art, { recursive: true });
+      await page.screenshot({ path: join(art, 'report-view-1440.png'), fullPage: true });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.screenshot({ path: join(art, 'report-view-390.png'), fullPage: true });
       expect(problems).toEqual([]);
     } finally {
       await browser?.close();

@@ -1,6 +1,6 @@
 /** The report's pure stages, table-driven: masking, strip matching, UA families, escaping, diff. */
 import { describe, expect, it } from 'vitest';
-import { maskUrl, registrableDomain, showValue } from '../../report/build.js';
+import { maskOpaque, maskUrl, registrableDomain, showValue } from '../../report/build.js';
 import { diffReports } from '../../report/diff.js';
 import type { Contact, Party, Report } from '../../report/model.js';
 import { esc, highlight } from '../../report/render-html.js';
@@ -53,6 +53,15 @@ describe('showValue and maskUrl', () => {
   ] as const)('%s', (url, pairs, want) => {
     expect(maskUrl(url, pairs)).toBe(want);
   });
+});
+
+describe('maskOpaque', () => {
+  it.each([
+    ['response.body.mappings.LJwSazmv46n0hlMlsb_iYxI0_HXEqy_yj6Jm636cdT8', 'response.body.mappings.LJw***dT8'],
+    ['request.body.initial_device_display_name', 'request.body.initial_device_display_name'],
+    ['request.body.addresses[0]', 'request.body.addresses[0]'],
+    ['response.body.devices.0123456789abcdef0123.keys', 'response.body.devices.012***123.keys'],
+  ])('maskOpaque(%s)', (where, want) => expect(maskOpaque(where)).toBe(want));
 });
 
 describe('names', () => {

@@ -6,6 +6,8 @@ import { getJSON } from '../api.js';
 
 const when = (iso) => (iso ? `${iso.slice(0, 19).replace('T', ' ')} UTC` : '—');
 const title = (p) => `${p.name ?? 'no rule'} — ${p.domain}`;
+// Rule texts mark settings as `code` (as the HTML and Markdown reports show them).
+const ruleText = (s) => s.split(/(`[^`\n]+`)/).filter(Boolean).map((t) => (/^`[^`]+`$/.test(t) ? html`<code>${t.slice(1, -1)}</code>` : t));
 const FORMATS = [['html', 'HTML'], ['md', 'Markdown'], ['json', 'JSON']];
 
 function downloadHref(session, format) {
@@ -32,8 +34,8 @@ function Party({ p }) {
     </tbody></table>
     <${Kinds} kinds=${p.kinds} />
     ${p.rules.map((r) => html`<div class="report-rule">
-      ${r.why ? html`<p><strong>Why it matters:</strong> ${r.why}</p>` : null}
-      <p class="report-stop"><strong>What stops it:</strong> ${r.remediation || 'this rule is not in the loaded packs'}</p>
+      ${r.why ? html`<p><strong>Why it matters:</strong> ${ruleText(r.why)}</p>` : null}
+      <p class="report-stop"><strong>What stops it:</strong> ${r.remediation ? ruleText(r.remediation) : 'this rule is not in the loaded packs'}</p>
       ${r.cite ? html`<p class="muted">Source: ${r.cite} · rule ${r.id}</p>` : null}
     </div>`)}
     ${p.rules.length ? null : html`<p class="report-stop"><strong>What stops it:</strong> no rule describes this host; block it (Overrides) or find the setting that contacts it.</p>`}
@@ -47,7 +49,7 @@ function Party({ p }) {
 function Contacts({ list, empty }) {
   if (!list.length) return html`<p class="muted">${empty}</p>`;
   return html`<ul>${list.map((c) => html`<li><strong>${title(c)}</strong>: ${c.count} to ${c.hosts.join(', ')}, ${when(c.firstSeen)} to ${when(c.lastSeen)}${
-    c.kinds.length ? `; learns ${c.kinds.map((k) => k.kind).join(', ')}` : ''}${c.remediation ? html`<br /><span class="muted">${c.remediation}</span>` : null}</li>`)}</ul>`;
+    c.kinds.length ? `; learns ${c.kinds.map((k) => k.kind).join(', ')}` : ''}${c.remediation ? html`<br /><span class="muted">${ruleText(c.remediation)}</span>` : null}</li>`)}</ul>`;
 }
 
 export function ReportView() {
