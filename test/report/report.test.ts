@@ -438,6 +438,7 @@ describe('the dashboard: GET /api/report and the Report view', () => {
       await page.screenshot({ path: join(art, 'report-view-1440.png'), fullPage: true });
       await page.setViewportSize({ width: 390, height: 844 });
       await page.screenshot({ path: join(art, 'report-view-390.png'), fullPage: true });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390); // nothing wider than a phone
       expect(problems).toEqual([]);
     } finally {
       await browser?.close();
