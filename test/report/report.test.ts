@@ -262,6 +262,17 @@ describe('leakwatch report over a real capture', () => {
         expect(pdf.length).toBeGreaterThan(0);
         await context.close();
       }
+      // Accessibility: axe-core, injected past the file's CSP (which, rightly, allows no script).
+      const context = await browser.newContext({ bypassCSP: true });
+      const page = await context.newPage();
+      await page.goto(url);
+      await page.addScriptTag({ path: join(repoRoot, 'node_modules/axe-core/axe.min.js') });
+      const violations = await page.evaluate(async () => {
+        const r = await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; nodes: unknown[] }> }> } }).axe.run();
+        return r.violations.map((v) => `${v.id} (${v.nodes.length})`);
+      });
+      expect(violations).toEqual([]);
+      await context.close();
     } finally {
       await browser?.close();
     }
@@ -416,7 +427,8 @@ describe('the dashboard: GET /api/report and the Report view', () => {
       expect((await fetch(`${running.dashboardUrl}/api/report`)).status).toBe(401);
 
       browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
-      const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+      // bypassCSP: only so that axe-core can be injected below; the page's own code is unchanged.
+      const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 }, bypassCSP: true })).newPage();
       const problems: string[] = [];
       page.on('pageerror', (e) => problems.push(e.message));
       page.on('console', (m) => void (m.type() === 'error' && problems.push(m.text())));
@@ -439,6 +451,12 @@ describe('the dashboard: GET /api/report and the Report view', () => {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.screenshot({ path: join(art, 'report-view-390.png'), fullPage: true });
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390); // nothing wider than a phone
+      await page.addScriptTag({ path: join(repoRoot, 'node_modules/axe-core/axe.min.js') });
+      const violations = await page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run(el: Element): Promise<{ violations: Array<{ id: string; nodes: unknown[] }> }> } }).axe;
+        return (await axe.run(document.querySelector('section.report')!)).violations.map((v) => `${v.id} (${v.nodes.length})`);
+      });
+      expect(violations).toEqual([]);
       expect(problems).toEqual([]);
     } finally {
       await browser?.close();
