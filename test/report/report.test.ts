@@ -179,6 +179,20 @@ describe('leakwatch report over a real capture', () => {
     expect(Date.parse(r.method.window.from!)).toBeLessThanOrEqual(Date.parse(r.method.window.to!));
   });
 
+  it('--since/--until cut the window; several --session flags add up', () => {
+    const all = json({ session: ['default'] });
+    const first = party(all, (p) => p.categories.includes('identity-server')).evidence[0]!.time; // the first request
+    const after = (iso: string): string => new Date(Date.parse(iso) + 1).toISOString();
+    expect(json({ session: ['default'], since: all.method.window.from!, until: after(all.method.window.to!) }).method.exchanges).toBe(8);
+    const cut = json({ session: ['default'], until: after(first) });
+    expect(cut.method.exchanges).toBe(1);
+    expect(cut.parties.map((p) => p.hosts)).toEqual([['vector.im']]);
+    expect(() => json({ session: ['default'], since: after(all.method.window.to!) })).toThrow(/nothing to report: .* in that time window/);
+    const both = json({ session: ['default', 'hardened'] });
+    expect(both.title).toBe('default, hardened');
+    expect(both.method).toMatchObject({ exchanges: 12, mode: 'mixed', source: { type: 'store', sessions: ['default', 'hardened'] } });
+  });
+
   it('masks every value without --identity, and with --redact even declared ones', () => {
     for (const flags of [{}, { identity: [`email=${ME}`], redact: true }]) {
       const text = report({ session: ['default'], format: 'json', ...flags });
