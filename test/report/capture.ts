@@ -69,7 +69,7 @@ export interface CaptureOptions {
   readonly session: string;
   readonly mode: 'observe' | 'enforce';
   readonly block?: readonly string[];
-  /** `--action RULE=ACTION` overrides. */
+  /** `--action RULE=ACTION` overrides (a hold is denied after 1 s: nobody answers it). */
   readonly action?: readonly string[];
   /** Also send an e-mail to an unruled host B never saw before. */
   readonly newParty?: boolean;
@@ -108,6 +108,7 @@ export async function capture(w: World, o: CaptureOptions): Promise<number> {
       identity: [`email=${ME}`, ...CONTACTS.map((c) => `email=${c}`)],
       ...(o.block ? { block: [...o.block] } : {}),
       ...(o.action ? { action: [...o.action] } : {}),
+      ...(o.action?.some((a) => a.endsWith('=hold')) ? { holdTimeout: '1' } : {}),
       ...(o.extras ? { dnsPort: '0', dnsUpstream: `127.0.0.1:${w.resolver.port}`, stunPort: ['0'] } : {}),
     }),
     silentLogger,

@@ -37,7 +37,7 @@ beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'lw-report-out-'));
   w = await startWorld();
   counts['default'] = await capture(w, { session: 'default', mode: 'observe', extras: true });
-  counts['hardened'] = await capture(w, { session: 'hardened', mode: 'enforce', block: ['vector.im'], action: ['element.integrations.scalar.register=strip'] });
+  counts['hardened'] = await capture(w, { session: 'hardened', mode: 'enforce', block: ['vector.im'], action: ['element.integrations.scalar.register=strip', 'element.analytics.posthog=hold'] });
   counts['extra'] = await capture(w, { session: 'extra', mode: 'observe', newParty: true });
 }, 90_000);
 
@@ -217,6 +217,12 @@ describe('leakwatch report over a real capture', () => {
     expect(kind(im, 'user_agent')).toMatchObject({ sent: 0, prevented: 1 });
     expect(kind(im, 'token')).toMatchObject({ sent: 1, answered: 1, prevented: 0 });
     expect(kind(im, 'server_name')).toMatchObject({ sent: 1, prevented: 0 });
+    // analytics held, nobody answered: denied after the hold timeout, so prevented
+    const an = party(r, (p) => p.categories.includes('analytics'));
+    expect(an.evidence[0]!.verdict).toBe('hold');
+    expect(an.reached).toBe(0);
+    expect(an.kinds.length).toBeGreaterThan(0);
+    expect(an.kinds.every((k) => k.sent === 0 && k.prevented === k.total)).toBe(true);
     // the unruled tracker is not touched by --block vector.im
     expect(party(r, (p) => p.name === null).kinds).toEqual([{ kind: 'email', sent: 1, answered: 0, prevented: 0, total: 1 }]);
   });
