@@ -165,7 +165,12 @@ export function createReportQueries(store: Store): ReportQueries {
   // WebSocket messages with findings (their direction).
   let applied = new Map<number, string>();
   let received = new Set<number>();
+  let prepared = '';
   const prepare = (scope: ReportScope): void => {
+    // groups() and kinds() of one report share the scope: read the details once.
+    const key = JSON.stringify(scope);
+    if (key === prepared) return;
+    prepared = key;
     const s = scopeSql(scope);
     applied = new Map();
     received = new Set();
