@@ -172,4 +172,43 @@ program
     process.stdout.write(`${await purgeCommand(flags)}\n`);
   });
 
+const reportSourceFlags = (c: Command): Command =>
+  c
+    .addOption(dataDirOption())
+    .option('--identity <kind=value>', 'a value of yours shown in clear (others are masked) (repeatable)', collect)
+    .option('--identities <file>', 'file of kind=value lines (repeatable)', collect)
+    .option('--rules <path>', 'extra rule pack file or folder (repeatable)', collect)
+    .option('--no-builtin-rules', 'do not load the built-in packs')
+    .option('--first-party <host>', 'your own homeserver(s), for HAR input (repeatable)', collect);
+
+reportSourceFlags(
+  program
+    .command('report')
+    .description('the privacy report of recorded sessions or a HAR file: html, md or json')
+    .option('--session <id|name>', 'only this session (repeatable)', collect)
+    .option('--since <iso>', 'only exchanges at or after this time')
+    .option('--until <iso>', 'only exchanges before this time')
+    .option('--format <format>', 'html | md | json (default: from --out, else md)')
+    .option('--out <file>', 'write to FILE (0600) instead of stdout')
+    .option('--redact', 'mask every value, declared or not')
+    .option('--har <file>', 'report on a HAR 1.2 file instead of the store')
+    .option('--evidence <n>', 'evidence exchanges per party: 1, 2 or 3', '3')
+    .option('--title <text>', 'report title (default: the session names)'),
+).action(async (flags: Record<string, unknown>) => {
+  const { reportCommand } = await import('./report.js');
+  reportCommand(flags as unknown as Parameters<typeof reportCommand>[0], process.stdout, process.stderr);
+});
+
+reportSourceFlags(
+  program
+    .command('diff')
+    .description('what session (or HAR) B tells third parties that A did not; exit 1 when B leaks more')
+    .argument('<a>', 'session id or name, or a HAR file')
+    .argument('<b>', 'session id or name, or a HAR file')
+    .option('--format <format>', 'text | md | json', 'text'),
+).action(async (a: string, b: string, flags: Record<string, unknown>) => {
+  const { diffCommand } = await import('./diff.js');
+  process.exitCode = diffCommand(a, b, flags as unknown as Parameters<typeof diffCommand>[2], process.stdout, process.stderr);
+});
+
 program.parseAsync(process.argv).catch(fail);

@@ -32,6 +32,7 @@ import { listenError, startInterception, type Listeners } from './start-intercep
 import { createRulesReloader } from './rules-reload.js';
 import { checkActionRules, type StartConfig } from './start-options.js';
 import { VERSION } from './version.js';
+import { createReportSource } from '../report/load.js';
 
 export interface Running {
   readonly config: StartConfig;
@@ -180,6 +181,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       proxy: { host: config.host, port: config.port },
       rules: () => rulesViewFromRuleset(enforcement.ruleset(), { mode: config.mode, actionOf: enforcement.actionOf, rejected: rulesReload.rejected() }),
       enforcement: enforcement.api,
+      report: createReportSource(store.file, { identity: config.identity, identities: config.identities, redact: config.redact, rules: config.rules, builtinRules: config.builtinRules }),
       health: () => ({
         version: VERSION,
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),

@@ -7,6 +7,8 @@ import type { DataSource, FlowQuery } from './data-source.js';
 import type { StreamHub } from './hub.js';
 import { BadRequest, defined, int, text, time } from './params.js';
 import type { HealthView, RulesView } from './types.js';
+import type { ReportSource } from '../report/load.js';
+import { reportHandler } from './report-route.js';
 
 export interface ApiDeps {
   data: DataSource;
@@ -14,6 +16,8 @@ export interface ApiDeps {
   rules: () => RulesView;
   health: () => HealthView;
   streamStats: () => Record<string, number>;
+  /** The privacy report (report/); absent: GET /api/report is a 404. */
+  report?: ReportSource;
 }
 
 const MINUTE = 60_000;
@@ -85,6 +89,8 @@ export function apiRouter(deps: ApiDeps): Router {
       stream: deps.streamStats(),
     });
   });
+
+  if (deps.report) r.get('/report', reportHandler(deps.report));
 
   r.use((_req, res) => void res.status(404).json({ error: 'no such API route' }));
   return r;

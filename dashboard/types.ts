@@ -66,6 +66,8 @@ export interface DashboardOptions {
   log: Logger;
   /** Hold-and-ask and overrides (issue 6); without it nothing is held and overrides are refused. */
   enforcement?: import('./enforcement.js').EnforcementApi;
+  /** The privacy report of a session (GET /api/report, the Report view). */
+  report?: import('../report/load.js').ReportSource;
   /** Stream tuning (tests lower these). */
   stream?: Partial<import('./hub.js').HubOptions & import('./stream.js').StreamLimits>;
 }

@@ -13,6 +13,7 @@ import { SetupView } from './views/setup.js';
 import { HealthView } from './views/health.js';
 import { HoldPanel } from './views/holds.js';
 import { OverridesView } from './views/overrides.js';
+import { ReportView } from './views/report.js';
 
 const NAV = [
   ['who', 'Who knows what'],
@@ -20,6 +21,7 @@ const NAV = [
   ['timeline', 'Timeline'],
   ['rules', 'Rules'],
   ['overrides', 'Overrides'],
+  ['report', 'Report'],
   ['setup', 'Setup'],
   ['health', 'Health'],
 ];
@@ -85,6 +87,7 @@ function App() {
   else if (route.name === 'rules') view = html`<${RulesView} />`;
   else if (route.name === 'overrides') view = html`<${OverridesView} />`;
   else if (route.name === 'health') view = html`<${HealthView} />`;
+  else if (route.name === 'report') view = html`<${ReportView} />`;
   else view = html`<${WhoView} />`;
 
   const current = route.name === 'flow' ? 'live' : route.name || 'who';
