@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { ConfigError } from '../core/errors.js';
+import { parseCidrList } from '../proxy/cidr.js';
 import { defaultDataDir } from '../core/paths.js';
 import { isLdhHost, normalizeHost } from '../rules/host-index.js';
 import { ACTIONS, isAction, type Action } from '../core/vocabulary.js';
@@ -20,6 +21,7 @@ export interface RawStartFlags {
   upstreamCa?: string[];
   passthrough?: string[];
   allowClient?: string[];
+  allowUpstream?: string[];
   firstParty?: string[];
   identity?: string[];
   identities?: string[];
@@ -65,6 +67,8 @@ export interface StartConfig {
   readonly upstreamCa: readonly string[];
   readonly passthrough: readonly string[];
   readonly allowClient: readonly string[];
+  /** --allow-upstream CIDRs: loopback/link-local/unspecified ranges the proxy may dial anyway. */
+  readonly allowUpstream: readonly string[];
   readonly firstParty: readonly string[];
   readonly identity: readonly string[];
   readonly identities: readonly string[];
@@ -225,6 +229,12 @@ function hostList(flag: string, values: readonly string[], portAllowed: boolean)
   return [...values];
 }
 
+/** `--allow-upstream CIDR`: checked now, so a typo is one clear line before anything starts. */
+function allowUpstreamList(values: readonly string[]): string[] {
+  parseCidrList('--allow-upstream', values);
+  return [...values];
+}
+
 function sessionName(value: string | undefined): string | null {
   if (value === undefined) return null;
   if (value.trim() === '') throw new ConfigError('--session: the name must not be empty');
@@ -258,6 +268,7 @@ export function validateStartFlags(raw: RawStartFlags, env: NodeJS.ProcessEnv = 
     upstreamCa: raw.upstreamCa ?? [],
     passthrough: hostList('--passthrough', raw.passthrough ?? [], false),
     allowClient,
+    allowUpstream: allowUpstreamList(raw.allowUpstream ?? []),
     firstParty: hostList('--first-party', raw.firstParty ?? [], true).map((h) => h.toLowerCase()),
     identity: raw.identity ?? [],
     identities: raw.identities ?? [],

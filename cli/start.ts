@@ -203,6 +203,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       resolve,
       upstreamCaPems,
       passthrough: config.passthrough,
+      allowUpstream: config.allowUpstream,
       ...(allowClient ? { allowClient } : {}),
       // the engine adds its own listen port; ownPorts: transparent listeners and the DNS server
       forbiddenTargets: () => [{ port: dashboard.port }, ...ownPorts.map((port) => ({ port }))],

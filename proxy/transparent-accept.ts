@@ -87,6 +87,8 @@ export function acceptTls(ec: EngineContext, socket: Socket, opts: AcceptOptions
     if (ec.loopGuard.isForbidden(dial.host, dial.port)) {
       return finish(() => recordRefusal(ec, s, t.port, t.host, ERR.LOOP, 'refusing to proxy to this proxy', sni));
     }
+    const forbidden = ec.upstream.refusal(t.host);
+    if (forbidden) return finish(() => recordRefusal(ec, s, t.port, t.host, ERR.TARGET_FORBIDDEN, forbidden, sni));
     finish();
     socket.pause();
     socket.unshift(buffered);
