@@ -250,6 +250,11 @@ export function validateStartFlags(raw: RawStartFlags, env: NodeJS.ProcessEnv = 
       `--host ${host}: refusing to listen beyond loopback without --allow-client CIDR (that would be an open proxy on your network)`,
     );
   }
+  if (!isLoopback(dashboardHost) && allowClient.length === 0) {
+    throw new ConfigError(
+      `--dashboard-host ${dashboardHost}: refusing to serve the dashboard beyond loopback without --allow-client CIDR (it holds everything leakwatch recorded)`,
+    );
+  }
   const port = parsePort('--port', raw.port, 8080);
   const dashboardPort = parsePort('--dashboard-port', raw.dashboardPort, 8081);
   if (port !== 0 && port === dashboardPort) throw new ConfigError(`--dashboard-port ${dashboardPort}: same as --port`);

@@ -40,7 +40,7 @@ export interface ProxyEngineOptions {
   passthrough?: readonly string[];
   /** `--allow-upstream` CIDRs: loopback/link-local ranges that may be dialled (refused otherwise). */
   allowUpstream?: readonly string[];
-  allowClient?: (address: string) => boolean;
+  allowClient?: (address: string, listener?: string) => boolean;
   forbiddenTargets?: () => ReadonlyArray<{ port: number }>;
   captureLimit?: number;
   upstreamTimeoutMs?: number;

@@ -48,7 +48,7 @@ export function acceptTls(ec: EngineContext, socket: Socket, opts: AcceptOptions
   const s: ConnectStart = { id: ec.nextId(), startedAt: Date.now(), client: peerOf(socket), rawTarget: local, listener: opts.listener };
   track(ec, socket);
   socket.on('error', (err: unknown) => ec.log.debug({ id: s.id, err: String(err) }, 'transparent TLS client error'));
-  if (ec.allowClient && !ec.allowClient(s.client.address)) {
+  if (ec.allowClient && !ec.allowClient(s.client.address, opts.listener)) {
     socket.destroy();
     return recordRefusal(ec, s, opts.upstreamPort, '', ERR.CLIENT_DENIED, 'client not allowed');
   }
@@ -102,7 +102,7 @@ export function acceptTls(ec: EngineContext, socket: Socket, opts: AcceptOptions
 export function acceptHttp(ec: EngineContext, socket: Socket, opts: AcceptOptions): void {
   const client = peerOf(socket);
   track(ec, socket);
-  if (ec.allowClient && !ec.allowClient(client.address)) {
+  if (ec.allowClient && !ec.allowClient(client.address, opts.listener)) {
     socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\nX-Leakwatch-Error: LW_CLIENT_DENIED\r\n\r\n');
     setTimeout(() => socket.destroy(), 1000).unref();
     const local = `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`;
