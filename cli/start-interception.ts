@@ -52,7 +52,7 @@ export async function startInterception(
   for (const kind of ['https', 'http'] as const) {
     const port = kind === 'https' ? config.transparentHttpsPort : config.transparentHttpPort;
     if (port === null) continue;
-    const l = await startTransparentListener({ kind, host: config.host, port, engine: proxy, log }).catch((err: unknown) => {
+    const l = await startTransparentListener({ kind, host: config.host, port, engine: proxy, maxConnections: config.maxConnections, log }).catch((err: unknown) => {
       throw listenError(`--transparent-${kind}-port`, config.host, port, err);
     });
     closers.push(() => l.close());

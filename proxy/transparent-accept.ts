@@ -54,7 +54,9 @@ export function acceptTls(ec: EngineContext, socket: Socket, opts: AcceptOptions
   }
   let buffered: Buffer = Buffer.alloc(0);
   let settled = false;
-  const timer = setTimeout(() => finish(() => recordRefusal(ec, s, opts.upstreamPort, '', ERR.CLIENT_TLS_REJECTED, 'no ClientHello within 10 s')), HELLO_TIMEOUT_MS);
+  // The same bound as a request head on the proxy port (--headers-timeout), at most 10 s.
+  const helloMs = Math.min(HELLO_TIMEOUT_MS, ec.headersTimeoutMs);
+  const timer = setTimeout(() => finish(() => recordRefusal(ec, s, opts.upstreamPort, '', ERR.CLIENT_TLS_REJECTED, `no ClientHello within ${helloMs} ms`)), helloMs);
   timer.unref();
   const onClose = (): void => finish(() => recordRefusal(ec, s, opts.upstreamPort, '', ERR.CLIENT_ABORT, 'client closed before a complete ClientHello'));
   /** Stops peeking; `fail` (when given) records and closes. */
