@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { ConfigError } from '../core/errors.js';
 import { parseCidrList } from '../proxy/cidr.js';
 import { defaultDataDir } from '../core/paths.js';
-import { isLdhHost, normalizeHost } from '../rules/host-index.js';
+import { normalizeHost, parseHostPattern } from '../core/hosts.js';
 import { ACTIONS, isAction, type Action } from '../core/vocabulary.js';
 import { parseHostPath } from '../rules/decide.js';
 
@@ -220,9 +220,8 @@ export function checkActionRules(actions: StartConfig['actions'], ruleIds: Reado
 function hostList(flag: string, values: readonly string[], portAllowed: boolean): string[] {
   for (const raw of values) {
     const v = raw.trim();
-    const body = v.startsWith('*.') ? v.slice(2) : v;
-    const host = portAllowed ? normalizeHost(body) : body.toLowerCase();
-    if (host === '' || !(isIP(host) !== 0 || isLdhHost(host))) {
+    const parsed = parseHostPattern(portAllowed && !v.startsWith('*.') ? normalizeHost(v) : v);
+    if (v === '' || typeof parsed === 'string') {
       throw new ConfigError(`${flag}: "${raw}" must be a host name, an IP address or *.suffix${portAllowed ? ' (a port is ignored)' : ''}`);
     }
   }

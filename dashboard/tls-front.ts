@@ -11,6 +11,7 @@
 import net, { type Server as NetServer, type Socket } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import tls from 'node:tls';
+import { clientAddress } from '../core/hosts.js';
 import type { Logger } from '../core/log.js';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -32,9 +33,7 @@ export interface Front {
 
 /** `::ffff:192.168.1.5` -> `192.168.1.5`; a certificate names the address as clients dial it. */
 function dialledAddress(socket: Socket): string {
-  const a = (socket.localAddress ?? '127.0.0.1').replace(/%.*$/, '');
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a);
-  return mapped ? mapped[1]! : a;
+  return clientAddress((socket.localAddress ?? '127.0.0.1').replace(/%.*$/, ''));
 }
 
 export function createFront(opts: FrontOptions): Front {
