@@ -7,18 +7,23 @@ import type { Exchange } from '../core/exchange.js';
 import type { Logger } from '../core/log.js';
 import { createRecentAnswers, type RecentAnswers } from '../proxy/dns/recent-answers.js';
 import { ruleCoverage, startDnsServer, type CoversName } from '../proxy/dns/server.js';
+import type { ClientPolicy } from '../proxy/client-policy.js';
+import type { DnsStats } from '../proxy/dns/server.js';
 import type { ProxyEngine } from '../proxy/engine.js';
+import type { StunStats } from '../proxy/stun/sensor.js';
 import { startStunSensor } from '../proxy/stun/sensor.js';
 import { startTransparentListener } from '../proxy/transparent.js';
 import type { AuditContext } from '../rules/audit.js';
 import type { StartConfig } from './start-options.js';
 
-/** Bound ports of the issue-7 listeners (absent / empty: not started). */
+/** Bound ports of the issue-7 listeners (absent / empty: not started), and their counters. */
 export interface Listeners {
   readonly dns?: number;
   readonly transparentHttps?: number;
   readonly transparentHttp?: number;
   readonly stun: readonly number[];
+  dnsStats?: () => DnsStats;
+  stunStats?: () => StunStats;
 }
 
 export function listenError(what: string, host: string, port: number | string, err: unknown): ConfigError {
@@ -40,13 +45,14 @@ export async function startInterception(
   ownPorts: number[],
   closers: Array<() => Promise<void> | void>,
   sink: { nextId: () => number; onExchange: (ex: Exchange) => void; log: Logger },
+  clients: ClientPolicy,
 ): Promise<Listeners> {
   const { log } = sink;
-  const out: { dns?: number; transparentHttps?: number; transparentHttp?: number; stun: number[] } = { stun: [] };
+  const out: { -readonly [K in keyof Listeners]: Listeners[K] } & { stun: number[] } = { stun: [] };
   for (const kind of ['https', 'http'] as const) {
     const port = kind === 'https' ? config.transparentHttpsPort : config.transparentHttpPort;
     if (port === null) continue;
-    const l = await startTransparentListener({ kind, host: config.host, port, engine: proxy, log }).catch((err: unknown) => {
+    const l = await startTransparentListener({ kind, host: config.host, port, engine: proxy, maxConnections: config.maxConnections, log }).catch((err: unknown) => {
       throw listenError(`--transparent-${kind}-port`, config.host, port, err);
     });
     closers.push(() => l.close());
@@ -86,7 +92,7 @@ export async function startInterception(
     }
     const dns = await startDnsServer({
       host: d.host, port: d.port, upstream: d.upstream, interceptAddress: { v4: d.interceptAddress },
-      coversName, recentAnswers, nextId: sink.nextId, onExchange: sink.onExchange, log,
+      coversName, recentAnswers, clients, nextId: sink.nextId, onExchange: sink.onExchange, log,
     }).catch((err: unknown) => {
       if (err instanceof ConfigError) throw err;
       throw listenError('--dns-port', d.host, d.port, err);
@@ -94,18 +100,26 @@ export async function startInterception(
     closers.push(() => dns.close());
     ownPorts.push(dns.port);
     out.dns = dns.port;
+    out.dnsStats = () => dns.stats();
   }
   if (config.stunPorts.length > 0) {
-    // Answer Binding requests (calls keep working) unless enforce mode blocks a STUN host.
-    const stunHosts = live.ruleset().rules.filter((r) => r.category === 'stun-turn').flatMap((r) => r.hosts).filter((h) => !h.startsWith('*'));
-    const respond = !stunHosts.some((h) => coversName(h)?.block === true);
+    // Answer Binding requests (calls keep working) unless enforce mode blocks a STUN host. Asked
+    // per request: coversName follows rule reloads and reads overrides at each call.
+    const stunHosts = new WeakMap<AuditContext['ruleset'], readonly string[]>();
+    const respond = (): boolean => {
+      const rs = live.ruleset();
+      let hosts = stunHosts.get(rs);
+      if (!hosts) stunHosts.set(rs, (hosts = rs.rules.filter((r) => r.category === 'stun-turn').flatMap((r) => r.hosts).filter((h) => !h.startsWith('*'))));
+      return !hosts.some((h) => coversName(h)?.block === true);
+    };
     const stun = await startStunSensor({
-      host: config.host, ports: config.stunPorts, respond, recentAnswers, nextId: sink.nextId, onExchange: sink.onExchange, log,
+      host: config.host, ports: config.stunPorts, respond, clients, recentAnswers, nextId: sink.nextId, onExchange: sink.onExchange, log,
     }).catch((err: unknown) => {
       throw listenError('--stun-port', config.host, (err as { port?: number }).port ?? config.stunPorts.join(','), err);
     });
     closers.push(() => stun.close());
     out.stun = [...stun.ports];
+    out.stunStats = () => stun.stats();
   }
   return out;
 }

@@ -5,8 +5,9 @@
  */
 import { isIP } from 'node:net';
 import { ConfigError } from '../core/errors.js';
+import { parseCidrList } from '../proxy/cidr.js';
 import { defaultDataDir } from '../core/paths.js';
-import { isLdhHost, normalizeHost } from '../rules/host-index.js';
+import { normalizeHost, parseHostPattern } from '../core/hosts.js';
 import { ACTIONS, isAction, type Action } from '../core/vocabulary.js';
 import { parseHostPath } from '../rules/decide.js';
 
@@ -20,6 +21,7 @@ export interface RawStartFlags {
   upstreamCa?: string[];
   passthrough?: string[];
   allowClient?: string[];
+  allowUpstream?: string[];
   firstParty?: string[];
   identity?: string[];
   identities?: string[];
@@ -65,6 +67,8 @@ export interface StartConfig {
   readonly upstreamCa: readonly string[];
   readonly passthrough: readonly string[];
   readonly allowClient: readonly string[];
+  /** --allow-upstream CIDRs: loopback/link-local/unspecified ranges the proxy may dial anyway. */
+  readonly allowUpstream: readonly string[];
   readonly firstParty: readonly string[];
   readonly identity: readonly string[];
   readonly identities: readonly string[];
@@ -216,12 +220,17 @@ export function checkActionRules(actions: StartConfig['actions'], ruleIds: Reado
 function hostList(flag: string, values: readonly string[], portAllowed: boolean): string[] {
   for (const raw of values) {
     const v = raw.trim();
-    const body = v.startsWith('*.') ? v.slice(2) : v;
-    const host = portAllowed ? normalizeHost(body) : body.toLowerCase();
-    if (host === '' || !(isIP(host) !== 0 || isLdhHost(host))) {
+    const parsed = parseHostPattern(portAllowed && !v.startsWith('*.') ? normalizeHost(v) : v);
+    if (v === '' || typeof parsed === 'string') {
       throw new ConfigError(`${flag}: "${raw}" must be a host name, an IP address or *.suffix${portAllowed ? ' (a port is ignored)' : ''}`);
     }
   }
+  return [...values];
+}
+
+/** `--allow-upstream CIDR`: checked now, so a typo is one clear line before anything starts. */
+function allowUpstreamList(values: readonly string[]): string[] {
+  parseCidrList('--allow-upstream', values);
   return [...values];
 }
 
@@ -238,6 +247,11 @@ export function validateStartFlags(raw: RawStartFlags, env: NodeJS.ProcessEnv = 
   if (!isLoopback(host) && allowClient.length === 0) {
     throw new ConfigError(
       `--host ${host}: refusing to listen beyond loopback without --allow-client CIDR (that would be an open proxy on your network)`,
+    );
+  }
+  if (!isLoopback(dashboardHost) && allowClient.length === 0) {
+    throw new ConfigError(
+      `--dashboard-host ${dashboardHost}: refusing to serve the dashboard beyond loopback without --allow-client CIDR (it holds everything leakwatch recorded)`,
     );
   }
   const port = parsePort('--port', raw.port, 8080);
@@ -258,6 +272,7 @@ export function validateStartFlags(raw: RawStartFlags, env: NodeJS.ProcessEnv = 
     upstreamCa: raw.upstreamCa ?? [],
     passthrough: hostList('--passthrough', raw.passthrough ?? [], false),
     allowClient,
+    allowUpstream: allowUpstreamList(raw.allowUpstream ?? []),
     firstParty: hostList('--first-party', raw.firstParty ?? [], true).map((h) => h.toLowerCase()),
     identity: raw.identity ?? [],
     identities: raw.identities ?? [],

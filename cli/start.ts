@@ -14,7 +14,7 @@ import { createCliLogger, type LogFormat, type Logger } from '../core/log.js';
 import { defaultDataDir, ensureDataDir } from '../core/paths.js';
 import { createPipeline } from '../core/pipeline.js';
 import { loadOrCreateDashboardToken, rulesViewFromRuleset, startDashboard, storeDataSource, createStreamStage } from '../dashboard/index.js';
-import { parseAllowClients } from '../proxy/cidr.js';
+import { createClientPolicy, isListenerName } from '../proxy/client-policy.js';
 import { startProxyEngine } from '../proxy/engine.js';
 import { buildResolveMap } from '../proxy/resolve-spec.js';
 import { createAuditStage, type AuditContext } from '../rules/audit.js';
@@ -30,7 +30,7 @@ import { startRetention } from '../store/retention.js';
 import { createEnforcement } from './enforcement.js';
 import { listenError, startInterception, type Listeners } from './start-interception.js';
 import { createRulesReloader } from './rules-reload.js';
-import { checkActionRules, type StartConfig } from './start-options.js';
+import { checkActionRules, isLoopback, type StartConfig } from './start-options.js';
 import { VERSION } from './version.js';
 import { createReportSource } from '../report/load.js';
 
@@ -102,7 +102,8 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
   // Pure configuration first: nothing is opened or bound yet.
   const resolve = buildResolveMap(config.resolve);
   const upstreamCaPems = readUpstreamCas(config.upstreamCa);
-  const allowClient = config.allowClient.length > 0 ? parseAllowClients(config.allowClient) : undefined;
+  // One client policy for every listener (proxy, transparent, DNS, STUN, dashboard beyond loopback).
+  const clients = createClientPolicy(config.allowClient);
   const ruleset = loadRuleset({ builtin: config.builtinRules, extra: config.rules });
   checkActionRules(config.actions, new Set(ruleset.rules.map((r) => r.id)));
   const known = knownValuesFromFlags(config.identity, config.identities);
@@ -172,6 +173,8 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
 
   try {
     let pipelineRef: { pending: number } = { pending: 0 };
+    // Filled in as the listeners start; read at each /api/health and /metrics request.
+    const counters: { engine?: () => Record<string, number>; listeners?: Listeners } = {};
     const dashboard = await startDashboard({
       host: config.dashboardHost,
       port: config.dashboardPort,
@@ -182,11 +185,21 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       rules: () => rulesViewFromRuleset(enforcement.ruleset(), { mode: config.mode, actionOf: enforcement.actionOf, rejected: rulesReload.rejected() }),
       enforcement: enforcement.api,
       report: createReportSource(store.file, { identity: config.identity, identities: config.identities, redact: config.redact, rules: config.rules, builtinRules: config.builtinRules }),
+      // Beyond loopback: HTTPS from our CA, and the same client policy as every other listener.
+      ...(isLoopback(config.dashboardHost)
+        ? {}
+        : { tls: { issue: (host: string) => issuer.issue(host) }, allowClient: (address: string) => clients.allows(address, 'dashboard') }),
       health: () => ({
         version: VERSION,
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         queueDepth: pipelineRef.pending + recorder.stats().queued,
         dropped: recorder.stats().dropped,
+        listeners: {
+          ...(counters.engine ? { engine: counters.engine() } : {}),
+          ...(counters.listeners?.dnsStats ? { dns: { ...counters.listeners.dnsStats() } } : {}),
+          ...(counters.listeners?.stunStats ? { stun: { ...counters.listeners.stunStats() } } : {}),
+          refusedClients: clients.refusals(),
+        },
       }),
       log,
     }).catch((err: unknown) => {
@@ -210,7 +223,8 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       resolve,
       upstreamCaPems,
       passthrough: config.passthrough,
-      ...(allowClient ? { allowClient } : {}),
+      allowUpstream: config.allowUpstream,
+      ...(clients.restricted ? { allowClient: (address: string, listener?: string) => clients.allows(address, isListenerName(listener) ? listener : 'proxy') } : {}),
       // the engine adds its own listen port; ownPorts: transparent listeners and the DNS server
       forbiddenTargets: () => [{ port: dashboard.port }, ...ownPorts.map((port) => ({ port }))],
       captureLimit: config.captureLimit,
@@ -232,11 +246,13 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       await proxy.close(graceMs);
     };
     closers.push(() => closeProxy(0));
+    counters.engine = () => proxy.stats();
     const listeners = await startInterception(config, { ruleset: enforcement.ruleset, actionOf: enforcement.actionOf }, proxy, ownPorts, closers, {
       nextId: () => nextId++,
       onExchange: (ex) => pipeline.submit(ex),
       log,
-    });
+    }, clients);
+    counters.listeners = listeners;
 
     const shown = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     return {

@@ -15,6 +15,8 @@ export const ERR = {
   CLIENT_NO_SNI: 'LW_CLIENT_NO_SNI',
   BAD_TARGET: 'LW_BAD_TARGET',
   LOOP: 'LW_LOOP',
+  /** The upstream is loopback, link-local or unspecified (the proxy must not be a pivot). */
+  TARGET_FORBIDDEN: 'LW_TARGET_FORBIDDEN',
   CLIENT_DENIED: 'LW_CLIENT_DENIED',
   BLOCKED: 'LW_BLOCKED',
   INTERNAL: 'LW_INTERNAL',

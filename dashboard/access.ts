@@ -12,8 +12,10 @@ export interface AccessPolicy {
   readonly port: number;
   /** Lower-case `host:port` values accepted in the Host header. */
   readonly hosts: ReadonlySet<string>;
-  /** `http://host:port` values accepted in the Origin header. */
+  /** `http(s)://host:port` values accepted in the Origin header. */
   readonly origins: ReadonlySet<string>;
+  /** Served over TLS (beyond loopback): the cookie is then `Secure`. */
+  readonly secure: boolean;
   /** Cookies are shared by every port of a host name; the port in the name keeps instances apart. */
   readonly cookieName: string;
 }
@@ -41,19 +43,21 @@ export function reachableNames(bindHost: string): string[] {
   return isLoopback(h) ? [...new Set([bracket(h), ...LOOPBACK_NAMES])] : [bracket(h)];
 }
 
-export function buildAccessPolicy(bindHost: string, port: number, token: string): AccessPolicy {
+export function buildAccessPolicy(bindHost: string, port: number, token: string, secure = false): AccessPolicy {
   const names = reachableNames(bindHost);
   const hosts = new Set<string>();
   const origins = new Set<string>();
+  const scheme = secure ? 'https' : 'http';
+  const defaultPort = secure ? 443 : 80;
   for (const n of names) {
     hosts.add(`${n}:${port}`);
-    origins.add(`http://${n}:${port}`);
-    if (port === 80) {
+    origins.add(`${scheme}://${n}:${port}`);
+    if (port === defaultPort) {
       hosts.add(n);
-      origins.add(`http://${n}`);
+      origins.add(`${scheme}://${n}`);
     }
   }
-  return { token, port, hosts, origins, cookieName: `leakwatch_token_${port}` };
+  return { token, port, hosts, origins, secure, cookieName: `leakwatch_token_${port}` };
 }
 
 export function hostAllowed(policy: AccessPolicy, host: string | undefined): boolean {
@@ -110,5 +114,5 @@ export function crossOriginRead(policy: AccessPolicy, req: IncomingMessage): boo
 
 export function setCookieHeader(policy: AccessPolicy): string {
   // HttpOnly: page scripts never see it; SameSite=Strict: not sent on cross-site requests.
-  return `${policy.cookieName}=${policy.token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000`;
+  return `${policy.cookieName}=${policy.token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000${policy.secure ? '; Secure' : ''}`;
 }

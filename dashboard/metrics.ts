@@ -64,6 +64,19 @@ export function renderMetrics(m: MetricsInput): string {
   e.metric('leakwatch_stream_dropped_clients_total', 'counter', 'Stream clients closed for being too slow.', [
     [{}, m.stream['droppedClients'] ?? 0],
   ]);
+  const { refusedClients = {}, ...listeners } = m.health.listeners ?? {};
+  e.metric(
+    'leakwatch_listener_stat',
+    'gauge',
+    'Listener counters (engine, dns, stun): counts since start; engine active and dns cacheSize are current values.',
+    Object.entries(listeners).flatMap(([listener, stats]) => sorted(new Map(Object.entries(stats))).map(([stat, n]): [Record<string, string>, number] => [{ listener, stat }, n])),
+  );
+  e.metric(
+    'leakwatch_clients_refused_total',
+    'counter',
+    'Connections and datagrams refused by --allow-client, per listener.',
+    sorted(new Map(Object.entries(refusedClients))).map(([listener, n]) => [{ listener }, n]),
+  );
   e.metric('leakwatch_uptime_seconds', 'gauge', 'Seconds since leakwatch started.', [[{}, m.health.uptimeSeconds]]);
   return e.toString();
 }

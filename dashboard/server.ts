@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { buildAccessPolicy, type AccessPolicy } from './access.js';
+import { buildAccessPolicy, reachableNames, type AccessPolicy } from './access.js';
 import { apiRouter } from './api.js';
 import { hostGuard, requireToken, securityHeaders, tokenLink, unsafeMethodGuard } from './auth.js';
 import { StreamHub } from './hub.js';
@@ -16,6 +16,7 @@ import { enforcementRouter, NO_ENFORCEMENT } from './enforcement.js';
 import { BadRequest } from './params.js';
 import { setupRouter } from './setup.js';
 import { contentSecurityPolicy, staticSite } from './static.js';
+import { createFront } from './tls-front.js';
 import { attachStream } from './stream.js';
 import type { DashboardOptions } from './types.js';
 
@@ -28,7 +29,8 @@ export interface RunningDashboard {
 
 export async function startDashboard(opts: DashboardOptions): Promise<RunningDashboard> {
   const hub = new StreamHub(opts.stream);
-  let policy: AccessPolicy = buildAccessPolicy(opts.host, opts.port, opts.token);
+  const secure = opts.tls !== undefined;
+  let policy: AccessPolicy = buildAccessPolicy(opts.host, opts.port, opts.token, secure);
   const policyRef = (): AccessPolicy => policy;
   let boundPort = opts.port;
 
@@ -43,9 +45,12 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
   app.use(unsafeMethodGuard(policyRef));
   app.get('/', tokenLink(policyRef));
   app.use(site.router);
-  app.use(setupRouter({ ca: opts.ca, proxy: opts.proxy, dashboard: () => ({ host: opts.host, port: boundPort }) }));
+  app.use(setupRouter({ ca: opts.ca, proxy: opts.proxy, dashboard: () => ({ host: opts.host, port: boundPort, secure }) }));
 
   const server: Server = createServer(app);
+  // Listening, the client policy and TLS are the front's (tls-front.ts); `server` only speaks HTTP.
+  const names = (): ReadonlySet<string> => new Set(reachableNames(opts.host).map((n) => n.replace(/^\[|\]$/g, '')));
+  const front = createFront({ http: server, names, log: opts.log, ...(opts.allowClient ? { allowClient: opts.allowClient } : {}), ...(opts.tls ? { tls: opts.tls } : {}) });
   const stream = attachStream(server, {
     hub,
     data: opts.data,
@@ -72,16 +77,17 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
+    front.server.once('error', reject);
+    front.server.listen(opts.port, opts.host, () => {
+      front.server.off('error', reject);
       resolve();
     });
   });
-  boundPort = (server.address() as AddressInfo).port;
-  policy = buildAccessPolicy(opts.host, boundPort, opts.token);
+  front.server.on('error', (err) => opts.log.warn({ err: err.message }, 'dashboard listener error'));
+  boundPort = (front.server.address() as AddressInfo).port;
+  policy = buildAccessPolicy(opts.host, boundPort, opts.token, secure);
   const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host;
-  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${boundPort}`;
+  const url = `${secure ? 'https' : 'http'}://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${boundPort}`;
   opts.log.info({ url }, 'dashboard listening');
 
   return {
@@ -93,7 +99,9 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
       stream.close();
       hub.close();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      front.destroyAll();
+      server.close(() => undefined); // never listened: this only stops its connection checks
+      await new Promise<void>((resolve) => front.server.close(() => resolve()));
     },
   };
 }

@@ -14,7 +14,7 @@ import type { CaView } from './types.js';
 export interface SetupDeps {
   ca: CaView;
   proxy: { host: string; port: number };
-  dashboard: () => { host: string; port: number };
+  dashboard: () => { host: string; port: number; secure?: boolean };
 }
 
 const isWildcard = (h: string): boolean => h === '0.0.0.0' || h === '::' || h === '[::]' || h === '';
@@ -45,7 +45,7 @@ export function setupInfo(deps: SetupDeps, req: Request) {
   const dash = deps.dashboard();
   const dashHost = reachable(dash.host, req);
   const proxyHost = reachable(deps.proxy.host, req);
-  const base = `http://${urlHost(dashHost)}:${dash.port}`;
+  const base = `${dash.secure ? 'https' : 'http'}://${urlHost(dashHost)}:${dash.port}`;
   return {
     proxy: { host: proxyHost, port: deps.proxy.port },
     /** false when the proxy listens on loopback only: phones cannot use it. */

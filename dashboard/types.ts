@@ -43,6 +43,8 @@ export interface HealthView {
   /** If the caller measures it; otherwise the server uses the stream's own rate. */
   readonly flowsPerSecond?: number;
   readonly extra?: Readonly<Record<string, string | number | boolean | null>>;
+  /** Counters per listener: `engine`, `dns`, `stun` (when running), `refusedClients` (per listener). */
+  readonly listeners?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 export interface CaView {
@@ -64,6 +66,13 @@ export interface DashboardOptions {
   rules: () => RulesView;
   health: () => HealthView;
   log: Logger;
+  /**
+   * Serve HTTPS with certificates from leakwatch's CA (used beyond loopback, so the token never
+   * crosses the network in clear text): `issue(host)` returns a leaf for a name or IP literal.
+   */
+  tls?: { issue(host: string): { keyPem: string; certPem: string } };
+  /** The client policy shared with every listener: a refused client's connection is closed at once. */
+  allowClient?: (address: string) => boolean;
   /** Hold-and-ask and overrides (issue 6); without it nothing is held and overrides are refused. */
   enforcement?: import('./enforcement.js').EnforcementApi;
   /** The privacy report of a session (GET /api/report, the Report view). */

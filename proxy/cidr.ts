@@ -1,6 +1,8 @@
 /**
- * `--allow-client CIDR`: which client addresses may use the proxy. Built on node:net BlockList so
- * IPv4, IPv6 and IPv4-mapped IPv6 (`::ffff:10.0.0.1`) are all compared correctly.
+ * CIDR lists given on the command line: `--allow-client CIDR` (which client addresses may use any
+ * listener) and `--allow-upstream CIDR` (which otherwise-refused upstream ranges may be dialled).
+ * Built on node:net BlockList so IPv4, IPv6 and IPv4-mapped IPv6 (`::ffff:10.0.0.1`) are all
+ * compared correctly.
  */
 import { BlockList, isIP } from 'node:net';
 import { ConfigError } from '../core/errors.js';
@@ -9,9 +11,9 @@ export interface ClientAllowList {
   (address: string): boolean;
 }
 
-function addSpec(list: BlockList, spec: string): void {
+function addSpec(flag: string, list: BlockList, spec: string): void {
   const bad = (why: string): ConfigError =>
-    new ConfigError(`--allow-client ${JSON.stringify(spec)}: ${why} (expected an IP or CIDR like 192.168.1.0/24 or fd00::/8)`);
+    new ConfigError(`${flag} ${JSON.stringify(spec)}: ${why} (expected an IP or CIDR like 192.168.1.0/24 or fd00::/8)`);
   const slash = spec.indexOf('/');
   const ip = slash < 0 ? spec : spec.slice(0, slash);
   const kind = isIP(ip);
@@ -26,19 +28,30 @@ function addSpec(list: BlockList, spec: string): void {
   list.addSubnet(ip, bits, family);
 }
 
-/** Parses the CIDR list; throws ConfigError with a one-line message on the first bad entry. */
-export function parseAllowClients(specs: readonly string[]): ClientAllowList {
+/** `[v6]` brackets and `%zone` suffixes dropped: the bare address BlockList understands. */
+export function bareAddress(address: string): string {
+  const a = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  const zone = a.indexOf('%');
+  return zone < 0 ? a : a.slice(0, zone);
+}
+
+/** True when `address` (any IP literal) is in `list`; IPv4-mapped IPv6 matches IPv4 entries. */
+export function inList(list: BlockList, address: string): boolean {
+  const bare = bareAddress(address);
+  const kind = isIP(bare);
+  if (kind === 0) return false;
+  return list.check(bare, kind === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** Parses a CIDR list; throws ConfigError naming `flag` with a one-line message on the first bad entry. */
+export function parseCidrList(flag: string, specs: readonly string[]): BlockList {
   const list = new BlockList();
-  for (const spec of specs) addSpec(list, spec.trim());
-  return (address: string): boolean => {
-    const kind = isIP(address);
-    if (kind === 0) return false;
-    if (kind === 6) {
-      // Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; check the IPv4 form too.
-      const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-      if (mapped && list.check(mapped[1]!, 'ipv4')) return true;
-      return list.check(address, 'ipv6');
-    }
-    return list.check(address, 'ipv4');
-  };
+  for (const spec of specs) addSpec(flag, list, spec.trim());
+  return list;
+}
+
+/** `--allow-client`: parses the CIDR list into a predicate over client addresses. */
+export function parseAllowClients(specs: readonly string[]): ClientAllowList {
+  const list = parseCidrList('--allow-client', specs);
+  return (address: string): boolean => inList(list, address);
 }

@@ -7,6 +7,7 @@
  * rejected before it reaches any other code.
  */
 import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { isHostName } from '../core/hosts.js';
 
 export interface HostPort {
   /** Lower case, no brackets, no trailing dot. */
@@ -17,7 +18,6 @@ export interface HostPort {
 
 export type ParseResult = { readonly ok: true; readonly target: HostPort } | { readonly ok: false; readonly reason: string };
 
-const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 const DIGITS = /^[0-9]{1,5}$/;
 const NUMERIC_LABEL = /^(?:0x[0-9a-f]*|[0-9]+)$/;
 
@@ -40,9 +40,8 @@ export function parseHost(raw: string): { host: string; hostKind: HostPort['host
   if (ipKind === 6) return raw.includes('%') ? undefined : { host: raw.toLowerCase(), hostKind: 'ipv6' };
   const name = (raw.endsWith('.') ? raw.slice(0, -1) : raw).toLowerCase();
   if (name.length === 0 || name.length > 253) return undefined;
-  const labels = name.split('.');
-  for (const label of labels) if (!LABEL.test(label)) return undefined;
-  if (NUMERIC_LABEL.test(labels[labels.length - 1]!)) return undefined;
+  if (!isHostName(name)) return undefined;
+  if (NUMERIC_LABEL.test(name.slice(name.lastIndexOf('.') + 1))) return undefined;
   return { host: name, hostKind: 'dns' };
 }
 
@@ -72,8 +71,4 @@ export function parseConnectTarget(raw: string): ParseResult {
   return { ok: true, target: { ...host, port } };
 }
 
-/** `host:port` with brackets around IPv6, for URLs and logs. */
-export function formatAuthority(host: string, port: number, defaultPort?: number): string {
-  const h = host.includes(':') ? `[${host}]` : host;
-  return port === defaultPort ? h : `${h}:${port}`;
-}
+export { formatAuthority } from '../core/hosts.js';

@@ -56,6 +56,8 @@ export function handleConnect(ec: EngineContext, req: IncomingMessage, socket: D
   const t = parsed.target;
   const dial = ec.upstream.dialTarget(t.host, t.port);
   if (ec.loopGuard.isForbidden(dial.host, dial.port)) return refuseConnect(ec, socket, s, t, 508, 'Loop Detected', ERR.LOOP, 'refusing to proxy to this proxy');
+  const forbidden = ec.upstream.refusal(t.host);
+  if (forbidden) return refuseConnect(ec, socket, s, t, 403, 'Forbidden', ERR.TARGET_FORBIDDEN, forbidden);
   if (ec.isPassthrough(t.host)) return openPassthrough(ec, socket, head, s, t);
 
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');

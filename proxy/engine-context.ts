@@ -18,7 +18,8 @@ export interface EngineContext {
   readonly headersTimeoutMs: number;
   /** Client connections at once; the oldest idle one is closed to make room (client-limits.ts). */
   readonly maxConnections: number;
-  readonly allowClient: ((address: string) => boolean) | undefined;
+  /** The client policy (client-policy.ts); `listener` absent = the proxy port. */
+  readonly allowClient: ((address: string, listener?: string) => boolean) | undefined;
   readonly isPassthrough: (host: string) => boolean;
   readonly nextId: () => number;
   readonly upstream: Upstream;

@@ -38,7 +38,9 @@ export interface ProxyEngineOptions {
   /** Resolve upstream names with this resolver, not the system's (which may point at us). */
   upstreamDns?: { host: string; port: number };
   passthrough?: readonly string[];
-  allowClient?: (address: string) => boolean;
+  /** `--allow-upstream` CIDRs: loopback/link-local ranges that may be dialled (refused otherwise). */
+  allowUpstream?: readonly string[];
+  allowClient?: (address: string, listener?: string) => boolean;
   forbiddenTargets?: () => ReadonlyArray<{ port: number }>;
   captureLimit?: number;
   upstreamTimeoutMs?: number;
@@ -72,6 +74,7 @@ export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyE
     ...(opts.resolve ? { resolve: opts.resolve } : {}),
     ...(opts.upstreamCaPems ? { upstreamCaPems: opts.upstreamCaPems } : {}),
     ...(opts.upstreamDns ? { fallbackLookup: resolverLookup(opts.upstreamDns) } : {}),
+    ...(opts.allowUpstream ? { allowUpstream: opts.allowUpstream } : {}),
   });
   let listenPort = opts.port;
   const ports = (): number[] => [listenPort, ...(opts.forbiddenTargets?.() ?? []).map((t) => t.port)];
@@ -92,8 +95,8 @@ export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyE
     sockets: new Set(),
     active: 0,
   };
-  guardAgent(upstream.httpAgent, ec.loopGuard);
-  guardAgent(upstream.httpsAgent, ec.loopGuard);
+  guardAgent(upstream.httpAgent, ec.loopGuard, upstream.policy);
+  guardAgent(upstream.httpsAgent, ec.loopGuard, upstream.policy);
   const ws = createWsRelay(ec as EngineContext);
   // The library never reports a listen error (EADDRINUSE...) to its callback (its ws server eats
   // the 'error' event): the promise hung and `leakwatch start` sat half-started with the dashboard

@@ -31,5 +31,6 @@ export function classify(kind: string, err: unknown): ErrorCode {
 export function statusFor(code: ErrorCode): number {
   if (code === ERR.UPSTREAM_TIMEOUT) return 504;
   if (code === ERR.LOOP) return 508;
+  if (code === ERR.TARGET_FORBIDDEN) return 403;
   return 502;
 }

@@ -4,17 +4,14 @@
  */
 import { isIPv4 } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { clientAddress } from '../core/hosts.js';
 
 export interface LoopGuard {
   /** True when (host, port) is one of our own listeners; `host` may be a name or an IP literal. */
   isForbidden(host: string, port: number): boolean;
 }
 
-function normalise(address: string): string {
-  const a = address.toLowerCase();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  return mapped ? mapped[1]! : a;
-}
+const normalise = clientAddress;
 
 function ourAddresses(listenHost: string): Set<string> {
   const set = new Set<string>(['0.0.0.0', '::', '::1', normalise(listenHost)]);

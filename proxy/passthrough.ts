@@ -6,6 +6,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ERR, type ErrorCode } from '../core/errors.js';
+import { hostSet } from '../core/hosts.js';
 import type { HostPort } from './connect-target.js';
 import { connectRequestPart, refuseConnect, type ConnectStart } from './connect.js';
 import type { EngineContext } from './engine-context.js';
@@ -13,17 +14,8 @@ import { classify, messageOf } from './error-codes.js';
 import { runGate } from './gate-run.js';
 import { simpleExchange } from './to-exchange.js';
 
-/** Exact host names, or `*.suffix` (any name below suffix). */
-export function passthroughMatcher(patterns: readonly string[]): (host: string) => boolean {
-  const exact = new Set<string>();
-  const suffixes: string[] = [];
-  for (const p of patterns) {
-    const lower = p.trim().toLowerCase();
-    if (lower.startsWith('*.')) suffixes.push(lower.slice(1));
-    else if (lower) exact.add(lower);
-  }
-  return (host) => exact.has(host) || suffixes.some((s) => host.endsWith(s));
-}
+/** Exact host names, or `*.suffix` (any name below suffix): core/hosts.ts's host set. */
+export const passthroughMatcher = hostSet;
 
 export function openPassthrough(ec: EngineContext, socket: Duplex, head: Buffer, s: ConnectStart, t: HostPort): void {
   const head0 = { method: 'CONNECT', url: `https://${connectRequestPart(t, '').url}`, scheme: 'https' as const, host: t.host, port: t.port, path: '', headers: [], client: s.client };

@@ -96,6 +96,8 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
   // cannot change; only requests that name their own host need the check here. (Whatever the name,
   // agent-guard.ts still checks each upstream socket's real peer.)
   if ((!tunnel || tunnel.routeByHost) && ec.loopGuard.isForbidden(dial.host, dial.port)) return refuse(ctx, flow, 508, ERR.LOOP, 'refusing to proxy to this proxy');
+  const forbidden = !tunnel || tunnel.routeByHost ? ec.upstream.refusal(t.host) : undefined;
+  if (forbidden) return refuse(ctx, flow, 403, ERR.TARGET_FORBIDDEN, forbidden);
 
   const head: RequestHead = { method, url: t.url, scheme: t.scheme, host: t.host, port: t.port, path: t.path, headers: rawHeaders, client };
   let upstreamPath = t.path;

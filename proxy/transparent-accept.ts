@@ -48,13 +48,15 @@ export function acceptTls(ec: EngineContext, socket: Socket, opts: AcceptOptions
   const s: ConnectStart = { id: ec.nextId(), startedAt: Date.now(), client: peerOf(socket), rawTarget: local, listener: opts.listener };
   track(ec, socket);
   socket.on('error', (err: unknown) => ec.log.debug({ id: s.id, err: String(err) }, 'transparent TLS client error'));
-  if (ec.allowClient && !ec.allowClient(s.client.address)) {
+  if (ec.allowClient && !ec.allowClient(s.client.address, opts.listener)) {
     socket.destroy();
     return recordRefusal(ec, s, opts.upstreamPort, '', ERR.CLIENT_DENIED, 'client not allowed');
   }
   let buffered: Buffer = Buffer.alloc(0);
   let settled = false;
-  const timer = setTimeout(() => finish(() => recordRefusal(ec, s, opts.upstreamPort, '', ERR.CLIENT_TLS_REJECTED, 'no ClientHello within 10 s')), HELLO_TIMEOUT_MS);
+  // The same bound as a request head on the proxy port (--headers-timeout), at most 10 s.
+  const helloMs = Math.min(HELLO_TIMEOUT_MS, ec.headersTimeoutMs);
+  const timer = setTimeout(() => finish(() => recordRefusal(ec, s, opts.upstreamPort, '', ERR.CLIENT_TLS_REJECTED, `no ClientHello within ${helloMs} ms`)), helloMs);
   timer.unref();
   const onClose = (): void => finish(() => recordRefusal(ec, s, opts.upstreamPort, '', ERR.CLIENT_ABORT, 'client closed before a complete ClientHello'));
   /** Stops peeking; `fail` (when given) records and closes. */
@@ -87,6 +89,8 @@ export function acceptTls(ec: EngineContext, socket: Socket, opts: AcceptOptions
     if (ec.loopGuard.isForbidden(dial.host, dial.port)) {
       return finish(() => recordRefusal(ec, s, t.port, t.host, ERR.LOOP, 'refusing to proxy to this proxy', sni));
     }
+    const forbidden = ec.upstream.refusal(t.host);
+    if (forbidden) return finish(() => recordRefusal(ec, s, t.port, t.host, ERR.TARGET_FORBIDDEN, forbidden, sni));
     finish();
     socket.pause();
     socket.unshift(buffered);
@@ -100,7 +104,7 @@ export function acceptTls(ec: EngineContext, socket: Socket, opts: AcceptOptions
 export function acceptHttp(ec: EngineContext, socket: Socket, opts: AcceptOptions): void {
   const client = peerOf(socket);
   track(ec, socket);
-  if (ec.allowClient && !ec.allowClient(client.address)) {
+  if (ec.allowClient && !ec.allowClient(client.address, opts.listener)) {
     socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\nX-Leakwatch-Error: LW_CLIENT_DENIED\r\n\r\n');
     setTimeout(() => socket.destroy(), 1000).unref();
     const local = `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`;

@@ -7,6 +7,7 @@
  */
 import net, { type Socket } from 'node:net';
 import type { Logger } from '../core/log.js';
+import { DEFAULT_MAX_CONNECTIONS } from './client-limits.js';
 import type { ProxyEngine } from './engine.js';
 
 export type TransparentKind = 'https' | 'http';
@@ -19,6 +20,8 @@ export interface TransparentListenerOptions {
   readonly log: Logger;
   /** The port clients believe they reach, dialled upstream (default 443 / 80). */
   readonly upstreamPort?: number;
+  /** Connections at once (--max-connections); default DEFAULT_MAX_CONNECTIONS. */
+  readonly maxConnections?: number;
 }
 
 export interface TransparentListener {
@@ -33,7 +36,24 @@ export async function startTransparentListener(opts: TransparentListenerOptions)
   const listener = `transparent-${opts.kind}`;
   const accept = { listener, upstreamPort: opts.upstreamPort ?? (opts.kind === 'https' ? 443 : 80) };
   const sockets = new Set<Socket>();
+  const max = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const server = net.createServer((socket) => {
+    // The proxy port's rule (client-limits.ts): at the bound the oldest connection that has not
+    // sent a byte yet makes room; when every one is in use, the new one is refused. Idle sockets
+    // are also bounded in time: the engine closes one that sends no ClientHello / request head
+    // within --headers-timeout.
+    if (sockets.size >= max) {
+      let evicted = false;
+      for (const old of sockets) {
+        if (old.bytesRead === 0) {
+          old.destroy();
+          sockets.delete(old);
+          evicted = true;
+          break;
+        }
+      }
+      if (!evicted) return void socket.destroy();
+    }
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     try {

@@ -6,12 +6,13 @@
  * (~30 ms measured, research Addendum), so system roots + --upstream-ca are loaded once and that
  * context is handed to every upstream TLS connection. Upstream certificates are always verified.
  */
-import dns, { type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import tls from 'node:tls';
 import type { ResolveTarget } from './resolve-spec.js';
+import { createUpstreamPolicy, guardLookup, systemLookup, type UpstreamPolicy } from './upstream-policy.js';
 
 export interface Upstream {
   readonly httpAgent: http.Agent;
@@ -21,6 +22,10 @@ export interface Upstream {
   dialTarget(host: string, port: number): { host: string; port: number };
   /** The lookup every upstream dial uses (--resolve, then --dns-upstream or the system). */
   readonly lookup: LookupFunction;
+  /** Which targets may be dialled (loopback, link-local... refused unless --resolve / --allow-upstream). */
+  readonly policy: UpstreamPolicy;
+  /** Why the host a client named must not be dialled (upstream-policy.ts), or undefined. */
+  refusal(host: string): string | undefined;
   destroy(): void;
 }
 
@@ -31,6 +36,8 @@ export interface UpstreamOptions {
   readonly freeSocketTimeoutMs?: number;
   /** Names not in --resolve: asked here instead of the system resolver (--dns-upstream). */
   readonly fallbackLookup?: LookupFunction;
+  /** `--allow-upstream` CIDRs: otherwise refused ranges (loopback...) that may be dialled. */
+  readonly allowUpstream?: readonly string[];
 }
 
 /**
@@ -38,10 +45,10 @@ export interface UpstreamOptions {
  * system resolver. Node 20 calls lookup with `{ all: true }` (autoSelectFamily), expecting an
  * array; older call shapes expect (err, address, family). Both are handled.
  */
-export function makeLookup(resolve: ReadonlyMap<string, ResolveTarget> | undefined, fallback?: LookupFunction): LookupFunction {
+export function makeLookup(resolve: ReadonlyMap<string, ResolveTarget> | undefined, fallback: LookupFunction): LookupFunction {
   return (hostname, options, callback) => {
     const mapped = resolve?.get(hostname.toLowerCase().replace(/\.$/, ''));
-    if (!mapped) return fallback ? fallback(hostname, options, callback) : dns.lookup(hostname, options, callback as never);
+    if (!mapped) return fallback(hostname, options, callback);
     const family = isIP(mapped.host);
     if (options.all) {
       const list: LookupAddress[] = [{ address: mapped.host, family }];
@@ -54,7 +61,9 @@ export function makeLookup(resolve: ReadonlyMap<string, ResolveTarget> | undefin
 
 export function createUpstream(opts: UpstreamOptions): Upstream {
   const secureContext = tls.createSecureContext({ ca: [...tls.rootCertificates, ...(opts.upstreamCaPems ?? [])] });
-  const lookup = makeLookup(opts.resolve, opts.fallbackLookup);
+  const policy = createUpstreamPolicy({ allow: opts.allowUpstream ?? [], ...(opts.resolve ? { mapped: opts.resolve } : {}) });
+  // Names outside --resolve: whatever they resolve to passes the policy before it is dialled.
+  const lookup = makeLookup(opts.resolve, guardLookup(opts.fallbackLookup ?? systemLookup, policy));
   const timeout = opts.freeSocketTimeoutMs ?? 30_000;
   const common = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout, lookup, scheduling: 'lifo' as const };
   const httpAgent = new http.Agent(common);
@@ -64,6 +73,8 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
     httpsAgent,
     secureContext,
     lookup,
+    policy,
+    refusal: (host) => policy.refusal(host),
     dialTarget(host, port) {
       const mapped = opts.resolve?.get(host);
       return { host: mapped?.host ?? host, port: mapped?.port ?? port };

@@ -112,6 +112,8 @@ export function createWsRelay(ec: EngineContext) {
     if (!tunnel && ec.allowClient && !ec.allowClient(base.client.address)) return refuse(base, done, 403, ERR.CLIENT_DENIED, 'client not allowed');
     if (!result.ok || !t) return refuse(base, done, result.ok ? 400 : result.status, result.ok ? ERR.BAD_TARGET : result.code, result.ok ? 'bad target' : result.message);
     if (ec.loopGuard.isForbidden(ec.upstream.dialTarget(t.host, t.port).host, base.dialPort)) return refuse(base, done, 508, ERR.LOOP, 'refusing to proxy to this proxy');
+    const forbidden = ec.upstream.refusal(t.host);
+    if (forbidden) return refuse(base, done, 403, ERR.TARGET_FORBIDDEN, forbidden);
     const head = { method: base.request.method, url, scheme, host: t.host, port: t.port, path: t.path, headers: base.headers, client: base.client } as const;
     runGate(
       ec.gate,

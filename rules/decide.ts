@@ -11,6 +11,7 @@
  * so the exchange's verdict says what enforce mode would have done.
  */
 import type { AppliedVerdict, Peer, RawHeaders } from '../core/exchange.js';
+import { parseHostPattern } from '../core/hosts.js';
 import { FORWARD, type GateDecision, type RequestHead, type WsMessage, type WsMessageDecision } from '../core/gate.js';
 import type { Action, Category, Verdict } from '../core/vocabulary.js';
 import { blockAnswer } from './block-response.js';
@@ -106,7 +107,6 @@ export function pathHasPrefix(path: string, prefix: string): boolean {
   return p === base || p.startsWith(`${base}/`);
 }
 
-const HOST_PATTERN = /^(?:\*\.)?(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
  * `HOST[/PATH-PREFIX]` (as `--block` and the dashboard take it): a host name, `*.suffix`, or an
@@ -119,8 +119,7 @@ export function parseHostPath(spec: string): { host: string; path: string } | st
   let host = (slash === -1 ? s : s.slice(0, slash)).toLowerCase().replace(/\.$/, '');
   const path = slash === -1 ? '' : s.slice(slash);
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  const ipLike = /^[0-9.]+$/.test(host) || host.includes(':');
-  if (host === '' || (!HOST_PATTERN.test(host) && !(ipLike && /^[0-9a-f:.]+$/.test(host)))) return `"${spec}": not a host name (example.org, *.example.org)`;
+  if (host === '' || typeof parseHostPattern(host) === 'string') return `"${spec}": not a host name (example.org, *.example.org)`;
   if (/[\s?#]/.test(path)) return `"${spec}": the path prefix must have no spaces, query or fragment`;
   return { host, path: path === '/' ? '' : path.replace(/\/+$/, '') };
 }

@@ -4,35 +4,15 @@
  * "example.org") and the any-host list. A lookup costs one map probe per label of the host.
  *
  * Priority (rank, lower = more specific): exact host 0, then suffixes longest first, then any host.
+ * The host grammar is core/hosts.ts's, shared with the flags, blocks and CONNECT targets.
  */
+import { isHostName } from '../core/hosts.js';
+
+export { isHostName as isLdhHost, normalizeHost } from '../core/hosts.js';
 
 /** Rank of an any-host (`*`) entry; exact is 0, a suffix of n labels is SUFFIX_BASE - n. */
 export const RANK_ANY = 1000;
 const SUFFIX_BASE = 999;
-
-const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
-/** Lower-case, port and brackets removed, trailing dot removed: "Matrix.ORG.:8448" -> "matrix.org". */
-export function normalizeHost(host: string): string {
-  let h = host.trim().toLowerCase();
-  if (h.startsWith('[')) {
-    // [v6]:port -> v6 (IPv6 literals keep their colons)
-    const end = h.indexOf(']');
-    h = end > 0 ? h.slice(1, end) : h.slice(1);
-  } else {
-    const colon = h.indexOf(':');
-    // exactly one colon = host:port; more = a bare IPv6 literal
-    if (colon >= 0 && h.indexOf(':', colon + 1) < 0) h = h.slice(0, colon);
-  }
-  while (h.endsWith('.')) h = h.slice(0, -1);
-  return h;
-}
-
-/** Is this an LDH host name (letters, digits, hyphens; dotted labels)? Expects lower case. */
-export function isLdhHost(host: string): boolean {
-  if (host.length === 0 || host.length > 253) return false;
-  return host.split('.').every((label) => LABEL.test(label));
-}
 
 /** A stable message when `pattern` is not `*`, an exact host or `*.suffix`; null when valid. */
 export function hostPatternError(pattern: string): string | null {
@@ -43,7 +23,7 @@ export function hostPatternError(pattern: string): string | null {
   if (p.endsWith('.')) return 'must not end with "."';
   const body = p.startsWith('*.') ? p.slice(2) : p;
   if (body.includes('*')) return 'a wildcard must be the whole first label: "*" or "*.example.org"';
-  if (!isLdhHost(body)) return 'must be "*", a host name (letters, digits, "-", dotted labels) or "*.host"';
+  if (!isHostName(body)) return 'must be "*", a host name (letters, digits, "-", "_", dotted labels) or "*.host"';
   return null;
 }
 

@@ -5,6 +5,7 @@
  * entries older than `maxAgeMs` are ignored.
  */
 import { Lru } from '../../certs/lru.js';
+import { clientAddress } from '../../core/hosts.js';
 
 export interface RecentAnswer {
   readonly name: string;
@@ -22,10 +23,7 @@ export interface RecentAnswers {
 }
 
 /** "::ffff:10.0.0.5" and "10.0.0.5" are the same client (dual-stack sockets). */
-export function clientKey(address: string): string {
-  const a = address.toLowerCase();
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
-}
+export const clientKey = clientAddress;
 
 export function createRecentAnswers(opts: { maxClients?: number; perClient?: number; maxAgeMs?: number } = {}): RecentAnswers {
   const perClient = opts.perClient ?? 8;

@@ -10,6 +10,7 @@ import { ConfigError } from '../../core/errors.js';
 import type { Exchange, ExchangeError, Peer } from '../../core/exchange.js';
 import { EMPTY_BODY } from '../../core/exchange.js';
 import type { Logger } from '../../core/log.js';
+import type { ClientPolicy } from '../client-policy.js';
 import { DnsCache } from './cache.js';
 import type { CoversName } from './coverage.js';
 import { isOwnAddress } from './self.js';
@@ -39,10 +40,17 @@ export interface DnsServerOptions {
   readonly upstreamTimeoutMs?: number;
   readonly maxTcpConnections?: number;
   readonly tcpIdleMs?: number;
+  /**
+   * The client policy shared with every listener. A refused client gets silence (no REFUSED
+   * answer: nothing to reflect at a spoofed source, nothing learned), is counted, never recorded.
+   */
+  readonly clients?: Pick<ClientPolicy, 'allows'>;
 }
 
 export interface DnsStats {
   queries: number;
+  /** Datagrams and TCP connections from clients outside --allow-client (dropped unanswered). */
+  refused: number;
   dropped: number;
   intercepted: number;
   blocked: number;
@@ -98,7 +106,7 @@ function listenTcp(server: Server, host: string, port: number): Promise<void> {
 
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
   if (isIP(opts.upstream.host) === 0) throw new ConfigError(`--dns-upstream must be an IP address, got "${opts.upstream.host}"`);
-  const stats: Omit<DnsStats, 'cacheSize'> = { queries: 0, dropped: 0, intercepted: 0, blocked: 0, forwarded: 0, cached: 0, servfail: 0, tcpClosedBad: 0 };
+  const stats: Omit<DnsStats, 'cacheSize'> = { queries: 0, refused: 0, dropped: 0, intercepted: 0, blocked: 0, forwarded: 0, cached: 0, servfail: 0, tcpClosedBad: 0 };
   const cache = new DnsCache(opts.cacheMax ?? 2048);
   let boundPort = opts.port;
   const forwarder = createForwarder({
@@ -108,6 +116,12 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     maxInFlight: 512,
   });
   const deps = { coversName: opts.coversName, interceptAddress: opts.interceptAddress, forward: forwarder.forward, cache, now: Date.now, ...(opts.recentAnswers ? { recentAnswers: opts.recentAnswers } : {}) };
+
+  const allowed = (address: string): boolean => {
+    if (!opts.clients || opts.clients.allows(address, 'dns')) return true;
+    stats.refused++;
+    return false;
+  };
 
   /** null = not a query: dropped (UDP) or the connection closed (TCP). */
   const handle = (msg: Buffer, client: Peer, udp: boolean): Promise<Buffer | null> | null => {
@@ -142,6 +156,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     maxPipelined: 32,
     handle: (msg, client) => handle(msg, client, false),
     onBad: () => void stats.tcpClosedBad++,
+    allows: (address) => allowed(address),
   });
   // UDP first (it picks the port when 0), then TCP on the same port; with port 0 a clash retries
   let bound: UdpSocket | undefined;
@@ -160,6 +175,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   tcp.on('error', (err) => opts.log.warn({ err, listener: 'dns' }, 'DNS TCP server error'));
   udp.on('error', (err) => opts.log.warn({ err, listener: 'dns' }, 'DNS UDP socket error'));
   udp.on('message', (msg, rinfo) => {
+    if (!allowed(rinfo.address)) return;
     const client = { address: rinfo.address, port: rinfo.port };
     void handle(msg, client, true)?.then((out) => {
       if (out) udp.send(out, rinfo.port, rinfo.address, () => undefined);

@@ -15,11 +15,17 @@ export interface TcpOptions {
   /** null = not a query we accept: the connection is closed. */
   readonly handle: (query: Buffer, client: { address: string; port: number }) => Promise<Buffer | null> | null;
   readonly onBad: () => void;
+  /** The client policy: a refused client's connection is closed before anything is read. */
+  readonly allows?: (address: string) => boolean;
 }
 
 export function createTcpServer(opts: TcpOptions): { server: Server; destroyAll(): void } {
   const open = new Set<Socket>();
   const server = createServer({ allowHalfOpen: false }, (sock: Socket) => {
+    if (opts.allows && !opts.allows(sock.remoteAddress ?? '')) {
+      sock.on('error', () => undefined);
+      return void sock.destroy();
+    }
     open.add(sock);
     sock.on('close', () => open.delete(sock));
     const client = { address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };

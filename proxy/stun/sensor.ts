@@ -11,6 +11,7 @@ import { isIP } from 'node:net';
 import type { Exchange } from '../../core/exchange.js';
 import { EMPTY_BODY } from '../../core/exchange.js';
 import type { Logger } from '../../core/log.js';
+import type { ClientPolicy } from '../client-policy.js';
 import { clientKey, type RecentAnswers } from '../dns/recent-answers.js';
 import { encodeBindingSuccess, parseStun, type StunMessage } from './parse.js';
 import { createRateLimiter } from './rate.js';
@@ -18,8 +19,13 @@ import { createRateLimiter } from './rate.js';
 export interface StunSensorOptions {
   readonly host: string;
   readonly ports: readonly number[];
-  /** observe: answer Binding requests so calls work; enforce + block: drop them. */
-  readonly respond: boolean;
+  /**
+   * observe: answer Binding requests so calls work; enforce + block: drop them. Asked per request,
+   * so rule reloads and dashboard overrides apply at once.
+   */
+  readonly respond: () => boolean;
+  /** The client policy shared with every listener: a refused client gets no answer, and is counted. */
+  readonly clients?: Pick<ClientPolicy, 'allows'>;
   readonly recentAnswers?: RecentAnswers;
   readonly nextId: () => number;
   readonly onExchange: (ex: Exchange) => void;
@@ -30,6 +36,8 @@ export interface StunSensorOptions {
 }
 
 export interface StunStats {
+  /** Datagrams from clients outside --allow-client (dropped: no reflection, no record). */
+  refused: number;
   requests: number;
   answered: number;
   recorded: number;
@@ -78,11 +86,15 @@ function stunExchange(id: number, at: number, msg: StunMessage, rinfo: RemoteInf
 }
 
 export async function startStunSensor(opts: StunSensorOptions): Promise<StunSensor> {
-  const stats: StunStats = { requests: 0, answered: 0, recorded: 0, suppressed: 0, nonStun: 0, ignored: 0 };
+  const stats: StunStats = { refused: 0, requests: 0, answered: 0, recorded: 0, suppressed: 0, nonStun: 0, ignored: 0 };
   const limiter = createRateLimiter({ burst: opts.recordBurst ?? 20, perSecond: opts.recordPerSecond ?? 5, maxClients: 4096 });
   const sockets: Socket[] = [];
 
   const onMessage = (sock: Socket, port: number) => (buf: Buffer, rinfo: RemoteInfo): void => {
+    if (opts.clients && !opts.clients.allows(rinfo.address, 'stun')) {
+      stats.refused++;
+      return;
+    }
     const at = Date.now();
     const parsed = parseStun(buf);
     if (!parsed.ok) {
@@ -97,7 +109,7 @@ export async function startStunSensor(opts: StunSensorOptions): Promise<StunSens
     stats.requests++;
     const client = clientKey(rinfo.address);
     let answered = false;
-    if (opts.respond && msg.methodName === 'binding') {
+    if (msg.methodName === 'binding' && opts.respond()) {
       // §7.3.1: the reflexive transport address is the source of the request
       const out = encodeBindingSuccess(msg, client, rinfo.port);
       if (out) {
@@ -132,7 +144,7 @@ export async function startStunSensor(opts: StunSensorOptions): Promise<StunSens
     throw err;
   }
   const ports = sockets.map((s) => s.address().port);
-  opts.log.info({ listener: 'stun', host: opts.host, ports, respond: opts.respond }, 'STUN sensor listening');
+  opts.log.info({ listener: 'stun', host: opts.host, ports }, 'STUN sensor listening');
   return {
     ports,
     stats: () => ({ ...stats }),

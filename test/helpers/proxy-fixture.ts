@@ -39,6 +39,9 @@ export async function startTestProxy(opts: TestProxyOptions = {}): Promise<TestP
     issuer: proxyPki.issuer,
     resolve,
     upstreamCaPems: [originPki.caPem],
+    // The local origins live on loopback, which the proxy refuses by default (a user would pass
+    // --allow-upstream the same way); pass `allowUpstream: []` to test the refusal itself.
+    allowUpstream: ['127.0.0.0/8', '::1/128'],
     nextId: () => ++ids,
     onExchange: (ex) => void exchanges.push(ex),
     log: silentLogger,

@@ -63,9 +63,11 @@ export interface SpawnOptions {
   readonly dataDir?: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly startTimeoutMs?: number;
+  /** Local address api() calls come from (the dashboard may admit only some clients). */
+  readonly apiFrom?: string;
 }
 
-const START_LINE = /proxy http:\/\/(\S+):(\d+) · dashboard (http:\/\/\S+?:(\d+))\/\?token=(\S+)/;
+const START_LINE = /proxy http:\/\/(\S+):(\d+) · dashboard (https?:\/\/\S+?:(\d+))\/\?token=(\S+)/;
 
 export async function spawnLeakwatch(opts: SpawnOptions = {}): Promise<Leakwatch> {
   const dataDir = opts.dataDir ?? join(tempDir(), 'data');
@@ -134,7 +136,12 @@ export async function spawnLeakwatch(opts: SpawnOptions = {}): Promise<Leakwatch
     },
     rssKiB: () => rssKiB(proc.pid!),
     async api<T>(path: string): Promise<T> {
-      const r = await request(http, { host: '127.0.0.1', port: lw.dashboardPort, path, headers: { authorization: `Bearer ${token}` }, agent: false });
+      // Beyond loopback the dashboard speaks HTTPS with a leaf from leakwatch's CA.
+      const secure = dashboardUrl.startsWith('https:');
+      const r = await request(secure ? https : http, {
+        host: '127.0.0.1', port: lw.dashboardPort, path, headers: { authorization: `Bearer ${token}` }, agent: false,
+        ...(secure ? { ca: caPem } : {}), ...(opts.apiFrom ? { localAddress: opts.apiFrom } : {}),
+      });
       if (r.status !== 200) throw new Error(`GET ${path}: ${r.status}`);
       return JSON.parse(r.body.toString()) as T;
     },

@@ -152,7 +152,10 @@ describe('never proxies to itself', () => {
   it('absolute-form HTTP to our own ports gets 508, for every name that reaches them', async () => {
     for (const [host, port] of targets()) {
       const r = await httpViaProxy(lw.proxyPort, `http://${host}:${port}/api/health`, { headers: { authorization: `Bearer ${lw.token}` } }).catch((e: Error) => ({ status: 0, body: Buffer.from(e.message) }));
-      expect(r.status, `${host}:${port}`).toBe(508);
+      // The machine's own name resolves (/etc/hosts) to loopback, which the upstream policy
+      // refuses at lookup time (403 LW_TARGET_FORBIDDEN), or to a LAN address of ours (508).
+      if (host === hostname()) expect([403, 508], `${host}:${port}`).toContain(r.status);
+      else expect(r.status, `${host}:${port}`).toBe(508);
       expect(r.body.toString()).not.toMatch(/uptime/i);
     }
     await lw.stillServes();
@@ -182,7 +185,8 @@ describe('never proxies to itself', () => {
         t.socket.on('data', (c: Buffer) => (got += c.toString('latin1')));
         t.socket.on('close', () => resolve(got));
       });
-      expect(reply).toMatch(/^HTTP\/1\.1 508/);
+      // 403 LW_TARGET_FORBIDDEN when the name resolves to loopback, 508 LW_LOOP to a LAN address of ours.
+      expect(reply).toMatch(/^HTTP\/1\.1 (?:508|403)/);
       expect(reply).not.toMatch(/uptime/i);
     } else expect(t.status).toBe(508);
   });

@@ -53,7 +53,7 @@ describe.skipIf(!existsSync(CHROMIUM))('STUN sensor with headless Chromium', () 
       coversName: ruleCoverage(tinyRuleset(), 'observe'), recentAnswers, nextId: () => 1, onExchange: () => undefined, log: silentLogger,
     });
     sensor = await startStunSensor({
-      host: '127.0.0.1', ports: [await stunPort()], respond: true, recentAnswers, nextId: () => recorded.length + 1,
+      host: '127.0.0.1', ports: [await stunPort()], respond: () => true, recentAnswers, nextId: () => recorded.length + 1,
       onExchange: (ex) => void recorded.push(ex), log: silentLogger,
     });
   });

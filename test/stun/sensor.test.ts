@@ -40,7 +40,7 @@ describe('STUN sensor with a real UDP client', () => {
     const recentAnswers = createRecentAnswers();
     recentAnswers.record('127.0.0.1', { name: 'turn.matrix.org', ruleId: 'stun-turn', address: '127.0.0.1', at: Date.now() });
     sensor = await startStunSensor({
-      host: '127.0.0.1', ports: [0, 0], respond: true, recentAnswers, nextId: () => 7, onExchange: (ex) => void recorded.push(ex), log: silentLogger,
+      host: '127.0.0.1', ports: [0, 0], respond: () => true, recentAnswers, nextId: () => 7, onExchange: (ex) => void recorded.push(ex), log: silentLogger,
     });
     client = await udpClient();
     const reply = await ask(client, sensor.ports[1]!, REQUEST);
@@ -60,7 +60,7 @@ describe('STUN sensor with a real UDP client', () => {
   it('respond=false records but stays silent; non-STUN is dropped and counted; floods are rate-limited', async () => {
     const recorded: Exchange[] = [];
     sensor = await startStunSensor({
-      host: '127.0.0.1', ports: [0], respond: false, nextId: () => 1, onExchange: (ex) => void recorded.push(ex), log: silentLogger,
+      host: '127.0.0.1', ports: [0], respond: () => false, nextId: () => 1, onExchange: (ex) => void recorded.push(ex), log: silentLogger,
       recordBurst: 3, recordPerSecond: 0.001,
     });
     const port = sensor.ports[0]!;

@@ -1,0 +1,188 @@
+/**
+ * The proxy must not be a pivot into this machine or its cloud: loopback, link-local, unspecified
+ * and IPv4-mapped targets are refused (403, LW_TARGET_FORBIDDEN, recorded), whether the client
+ * names them as literals, as `localhost`/metadata names, or as names a resolver answers with such
+ * an address (checked on the resolved address). `--resolve` targets and `--allow-upstream` ranges
+ * stay reachable. Real process, real clients, loopback only.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import dnsPacket from 'dns-packet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import tls from 'node:tls';
+import { openTunnel } from '../helpers/connect-client.js';
+import { startOrigin, type Origin } from '../helpers/origin.js';
+import { rawExchange, spawnLeakwatch, startStandins, until, type Leakwatch, type Standins } from './harness.js';
+
+/** A resolver that answers every A query for `*.rebind.test` with 127.0.0.1, and meta.test with the metadata IP. */
+async function startRebindingResolver(): Promise<{ port: number; close(): Promise<void> }> {
+  const sock: UdpSocket = createSocket('udp4');
+  await new Promise<void>((res) => sock.bind(0, '127.0.0.1', res));
+  sock.on('message', (msg, r) => {
+    const q = dnsPacket.decode(msg);
+    const question = q.questions?.[0];
+    if (!question) return;
+    const name = question.name.toLowerCase();
+    const data = name.endsWith('rebind.test') ? '127.0.0.1' : name === 'meta.test' ? '169.254.169.254' : undefined;
+    const answers = data && question.type === 'A' ? [{ type: 'A' as const, name: question.name, ttl: 0, data }] : [];
+    sock.send(dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: dnsPacket.RECURSION_DESIRED, questions: [question], answers }), r.port, r.address);
+  });
+  return { port: sock.address().port, close: () => new Promise<void>((res) => sock.close(() => res())) };
+}
+
+function statusAndCode(reply: string): { status: number; code: string | undefined } {
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(reply)?.[1] ?? 0);
+  const code = /\r\nX-Leakwatch-Error: (\S+)/i.exec(reply)?.[1];
+  return { status, code };
+}
+
+let lw: Leakwatch;
+let standins: Standins;
+let secret: Origin;
+let allowed: Origin;
+let resolver: { port: number; close(): Promise<void> };
+let transparentHttp = 0;
+let transparentHttps = 0;
+
+beforeAll(async () => {
+  standins = await startStandins();
+  // A loopback-only service the proxy must never reach, and one on 127.0.0.3 that --allow-upstream opens.
+  secret = await startOrigin({ routes: { '/': (_q, r) => r.end('SECRET') }, ws: true });
+  allowed = await startOrigin({ host: '127.0.0.3', routes: { '/': (_q, r) => r.end('allowed') } });
+  resolver = await startRebindingResolver();
+  lw = await spawnLeakwatch({
+    args: [
+      ...standins.args, '--dns-upstream', `127.0.0.1:${resolver.port}`, '--allow-upstream', '127.0.0.3/32',
+      '--transparent-http-port', '0', '--transparent-https-port', '0',
+    ],
+  });
+  transparentHttp = Number(/transparent HTTP :(\d+)/.exec(lw.stdout())![1]);
+  transparentHttps = Number(/transparent HTTPS :(\d+)/.exec(lw.stdout())![1]);
+}, 30_000);
+
+afterAll(async () => {
+  await lw?.stop();
+  await standins?.close();
+  await secret?.close();
+  await allowed?.close();
+  await resolver?.close();
+});
+
+const get = (target: string, host: string): Promise<{ reply: string }> =>
+  rawExchange(lw.proxyPort, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+
+describe('the proxy port refuses pivots', () => {
+  it.each([
+    ['loopback literal', () => `127.0.0.1:${secret.port}`],
+    ['another loopback address', () => `127.0.0.2:${secret.port}`],
+    ['localhost', () => `localhost:${secret.port}`],
+    ['a *.localhost name', () => `x.localhost:${secret.port}`],
+    ['the unspecified address', () => `0.0.0.0:${secret.port}`],
+    ['IPv4-mapped loopback', () => `[::ffff:127.0.0.1]:${secret.port}`],
+    ['IPv4-mapped loopback, hex form', () => `[::ffff:7f00:1]:${secret.port}`],
+    ['IPv6 loopback', () => `[::1]:${secret.port}`],
+    ['IPv6 unspecified', () => `[::]:${secret.port}`],
+    ['the metadata address', () => '169.254.169.254'],
+    ['IPv6 link-local', () => '[fe80::1]'],
+    ['the metadata name', () => 'metadata.google.internal'],
+    ['a name resolving to loopback', () => `a.rebind.test:${secret.port}`],
+    ['a name resolving to the metadata address', () => 'meta.test'],
+  ])('absolute-form HTTP to %s: 403 LW_TARGET_FORBIDDEN, nothing dialled', async (_what, authority) => {
+    const before = secret.seen.length;
+    const { reply } = await get(`http://${authority()}/`, authority());
+    expect(statusAndCode(reply)).toEqual({ status: 403, code: 'LW_TARGET_FORBIDDEN' });
+    expect(reply).not.toContain('SECRET');
+    expect(secret.seen.length).toBe(before);
+  });
+
+  it.each([`127.0.0.1:${0}`, '[::ffff:127.0.0.1]:22', 'localhost:22', '169.254.169.254:443'])('CONNECT %s: 403 before any tunnel', async (target) => {
+    const t = await openTunnel(lw.proxyPort, target.replace(':0', `:${secret.port}`)).catch((err: Error) => err);
+    expect(t).not.toBeInstanceOf(Error);
+    if (t instanceof Error) return;
+    t.socket.destroy();
+    expect(t.status).toBe(403);
+  });
+
+  it('CONNECT to a name that resolves to loopback: the request inside the tunnel gets 403', async () => {
+    const before = secret.seen.length;
+    const t = await openTunnel(lw.proxyPort, `b.rebind.test:${secret.port}`);
+    expect(t.status).toBe(200);
+    const s = tls.connect({ socket: t.socket, servername: 'b.rebind.test', ca: lw.caPem });
+    await new Promise<void>((res, rej) => s.once('secureConnect', () => res()).once('error', rej));
+    const reply = await new Promise<string>((res) => {
+      let got = '';
+      s.on('data', (c: Buffer) => (got += c.toString('latin1')));
+      s.on('close', () => res(got));
+      s.on('error', () => undefined);
+      s.write(`GET / HTTP/1.1\r\nHost: b.rebind.test:${secret.port}\r\nConnection: close\r\n\r\n`);
+    });
+    expect(statusAndCode(reply)).toEqual({ status: 403, code: 'LW_TARGET_FORBIDDEN' });
+    expect(secret.seen.length).toBe(before);
+  });
+
+  it('WebSocket upgrades to loopback are refused with 403; to a rebinding name they fail upstream', async () => {
+    const { reply } = await rawExchange(
+      lw.proxyPort,
+      `GET http://127.0.0.1:${secret.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${secret.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      3000,
+    );
+    expect(reply).toMatch(/^HTTP\/1\.1 403/);
+    const before = secret.seen.length;
+    await rawExchange(
+      lw.proxyPort,
+      `GET http://c.rebind.test:${secret.port}/ HTTP/1.1\r\nHost: c.rebind.test:${secret.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      3000,
+    );
+    expect(secret.seen.length).toBe(before);
+    await until(async () => {
+      const r = await lw.api<{ flows: Array<{ host: string; error: unknown }> }>('/api/flows?host=c.rebind.test&limit=10');
+      return r.flows.some((f) => JSON.stringify(f.error ?? '').includes('LW_TARGET_FORBIDDEN'));
+    }, 5000, 'the rebinding WebSocket refusal recorded');
+  });
+
+  it('refusals are recorded with the code', async () => {
+    const flows = await until(async () => {
+      const r = await lw.api<{ flows: Array<{ host: string; error: unknown }> }>('/api/flows?limit=200');
+      const hit = r.flows.filter((f) => JSON.stringify(f.error ?? '').includes('LW_TARGET_FORBIDDEN'));
+      return hit.length >= 10 ? hit : undefined;
+    }, 5000, 'recorded refusals');
+    const hosts = new Set(flows.map((f) => f.host));
+    for (const h of ['127.0.0.1', 'localhost', 'a.rebind.test', 'metadata.google.internal', '169.254.169.254']) expect(hosts).toContain(h);
+  });
+});
+
+describe('explicit choices stay allowed', () => {
+  it('--resolve targets on loopback are reached (the stand-ins)', async () => {
+    await lw.stillServes();
+  });
+
+  it('--allow-upstream 127.0.0.3/32 opens that address, and only that one', async () => {
+    const ok = await get(`http://127.0.0.3:${allowed.port}/`, `127.0.0.3:${allowed.port}`);
+    expect(ok.reply).toMatch(/^HTTP\/1\.1 200/);
+    expect(ok.reply).toContain('allowed');
+    const no = await get(`http://127.0.0.4:${allowed.port}/`, `127.0.0.4:${allowed.port}`);
+    expect(statusAndCode(no.reply).code).toBe('LW_TARGET_FORBIDDEN');
+  });
+});
+
+describe('the transparent listeners refuse pivots', () => {
+  it.each([() => `127.0.0.1:${secret.port}`, () => 'localhost', () => `d.rebind.test:${secret.port}`, () => '[::ffff:127.0.0.1]'])('transparent HTTP with Host %#: 403', async (host) => {
+    const before = secret.seen.length;
+    const { reply } = await rawExchange(transparentHttp, `GET / HTTP/1.1\r\nHost: ${host()}\r\nConnection: close\r\n\r\n`);
+    expect(statusAndCode(reply)).toEqual({ status: 403, code: 'LW_TARGET_FORBIDDEN' });
+    expect(secret.seen.length).toBe(before);
+  });
+
+  it('transparent HTTPS with SNI localhost is closed without a dial, and recorded', async () => {
+    await new Promise<void>((resolve) => {
+      const s = tls.connect({ host: '127.0.0.1', port: transparentHttps, servername: 'localhost', rejectUnauthorized: false });
+      s.on('error', () => resolve());
+      s.on('close', () => resolve());
+    });
+    await until(async () => {
+      const r = await lw.api<{ flows: Array<{ host: string; error: unknown }> }>('/api/flows?host=localhost&limit=50');
+      return r.flows.some((f) => JSON.stringify(f.error ?? '').includes('LW_TARGET_FORBIDDEN') && f.host === 'localhost');
+    }, 5000, 'transparent refusal recorded');
+  });
+});
