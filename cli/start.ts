@@ -12,7 +12,7 @@ import { createLeafIssuer } from '../certs/leaf.js';
 import { ConfigError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { ensureDataDir } from '../core/paths.js';
-import { createPipeline } from '../core/pipeline.js';
+import { createPipeline, type Stage } from '../core/pipeline.js';
 import { loadOrCreateDashboardToken, rulesViewFromRuleset, startDashboard, storeDataSource, createStreamStage } from '../dashboard/index.js';
 import { parseAllowClients } from '../proxy/cidr.js';
 import { startProxyEngine } from '../proxy/engine.js';
@@ -25,7 +25,7 @@ import { dbPath, openStore } from '../store/db.js';
 import { createOverrideStore } from '../store/overrides.js';
 import { createQueries } from '../store/queries.js';
 import { createRecorder } from '../store/recorder.js';
-import { loadOrCreateRedactKey } from '../store/redact.js';
+import { createItemRedactor, loadOrCreateRedactKey } from '../store/redact.js';
 import { startRetention } from '../store/retention.js';
 import { createEnforcement } from './enforcement.js';
 import { listenError, startInterception, type Listeners } from './start-interception.js';
@@ -122,6 +122,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
     storeBodies: config.storeBodies,
     redact: config.redact,
     redactKey,
+    declared: known.identities.map((i) => i.value),
     bodyCap: config.captureLimit,
     log,
   });
@@ -187,8 +188,12 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
     });
     closers.push(() => dashboard.close());
 
+    // Under --redact the live stream carries what the store keeps, never the raw values.
+    const stream = createStreamStage(dashboard.hub);
+    const redactItem = config.redact ? createItemRedactor(known.identities.map((i) => i.value)) : null;
+    const streamStage: Stage = redactItem ? { name: stream.name, run: (item) => stream.run(redactItem(item)) } : stream;
     const pipeline = createPipeline(
-      [createAuditStage(() => ({ ...auditContext, ruleset: enforcement.ruleset(), actionOf: enforcement.actionOf })), recorder.stage, createStreamStage(dashboard.hub)],
+      [createAuditStage(() => ({ ...auditContext, ruleset: enforcement.ruleset(), actionOf: enforcement.actionOf })), recorder.stage, streamStage],
       ({ exchangeId, stage, err }) => log.error({ exchangeId, stage, err: (err as Error)?.stack ?? String(err) }, 'pipeline stage failed'),
     );
     pipelineRef = pipeline;
