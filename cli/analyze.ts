@@ -12,6 +12,7 @@ import type { Severity } from '../core/vocabulary.js';
 import type { Exchange } from '../core/exchange.js';
 import { toExchangeJson, type ExchangeJson } from '../core/exchange-json.js';
 import { harToExchanges } from '../core/har.js';
+import { escapeForTerminal, terminalSafeJson } from '../core/terminal.js';
 import { auditExchange, type AuditContext } from '../rules/audit.js';
 import { firstPartySet } from '../rules/classify.js';
 import { knownValuesFromFlags } from '../rules/identities.js';
@@ -73,13 +74,16 @@ export async function analyzeCommand(file: string, raw: Record<string, unknown>,
   const har = readHar(file);
   const total = entryCount(har);
   const { exchanges, errors } = harToExchanges(har);
-  for (const e of errors) err.write(`leakwatch: ${file}: ${e}\n`);
+  for (const e of errors) err.write(`leakwatch: ${escapeForTerminal(file)}: ${escapeForTerminal(e)}\n`);
 
   // One entry may carry WebSocket messages too (one exchange each): they fold into the entry's line.
   const byEntry = new Map<number, Exchange[]>();
   for (const ex of exchanges) {
     const i = Number(ex.meta?.['harIndex'] ?? ex.id);
-    byEntry.set(i, [...(byEntry.get(i) ?? []), ex]);
+    // Appended in place: copying the group per message made an entry with n messages cost n².
+    const group = byEntry.get(i);
+    if (group) group.push(ex);
+    else byEntry.set(i, [ex]);
   }
   const rows: ExchangeJson[] = [];
   for (let index = 0; index < total; index++) {
@@ -92,7 +96,7 @@ export async function analyzeCommand(file: string, raw: Record<string, unknown>,
       status: first?.response?.status ?? null,
       audit: mergeAudits(group.map((ex) => auditExchange(ex, ctx))),
     });
-    if (flags.json) out.write(`${JSON.stringify(row)}\n`);
+    if (flags.json) out.write(`${terminalSafeJson(JSON.stringify(row))}\n`);
     else rows.push(row);
   }
   if (!flags.json) out.write(formatTable(rows));
