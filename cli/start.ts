@@ -88,6 +88,7 @@ function openDataDir(dir: string): string {
   try {
     return ensureDataDir(dir);
   } catch (err: unknown) {
+    if (err instanceof ConfigError) throw err;
     const e = err as NodeJS.ErrnoException;
     throw new ConfigError(`--data-dir ${dir}: cannot create it (${e.code === 'ENOTDIR' ? 'a parent is not a directory' : (e.code ?? e.message)})`);
   }
