@@ -25,10 +25,12 @@ import { dbPath, openStore } from '../store/db.js';
 import { createOverrideStore } from '../store/overrides.js';
 import { createQueries } from '../store/queries.js';
 import { createRecorder } from '../store/recorder.js';
+import { purgeMatcher } from '../store/purge.js';
 import { createItemRedactor, loadOrCreateRedactKey } from '../store/redact.js';
 import { startRetention } from '../store/retention.js';
 import { createEnforcement } from './enforcement.js';
 import { listenError, startInterception, type Listeners } from './start-interception.js';
+import { announceRunning } from './purge-remote.js';
 import { createRulesReloader } from './rules-reload.js';
 import { checkActionRules, type StartConfig } from './start-options.js';
 import { VERSION } from './version.js';
@@ -177,6 +179,11 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       proxy: { host: config.host, port: config.port },
       rules: () => rulesViewFromRuleset(enforcement.ruleset(), { mode: config.mode, actionOf: enforcement.actionOf, rejected: rulesReload.rejected() }),
       enforcement: enforcement.api,
+      // Read what carries the value before purging: the peppers behind its hashes may go with it.
+      purge: (value) => {
+        const { carries } = purgeMatcher(store, value);
+        return { report: { ...store.purgeValue(value) }, carries };
+      },
       health: () => ({
         version: VERSION,
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
@@ -188,6 +195,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       throw listenError('--dashboard-port', config.dashboardHost, config.dashboardPort, err);
     });
     closers.push(() => dashboard.close());
+    closers.push(announceRunning(dataDir, { url: dashboard.url, caPath: ca.certPath }));
 
     // Under --redact the live stream carries what the store keeps, never the raw values.
     const stream = createStreamStage(dashboard.hub);

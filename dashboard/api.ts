@@ -2,11 +2,11 @@
  * The JSON API under /api (the UI uses nothing else). Read-only for now; issue 6's overrides and
  * hold decisions will be POST routes here, already covered by the Origin guard in auth.ts.
  */
-import { Router, type Request } from 'express';
+import express, { Router, type Request } from 'express';
 import type { DataSource, FlowQuery } from './data-source.js';
 import type { StreamHub } from './hub.js';
 import { BadRequest, defined, int, text, time } from './params.js';
-import type { HealthView, RulesView } from './types.js';
+import type { DashboardOptions, HealthView, RulesView } from './types.js';
 
 export interface ApiDeps {
   data: DataSource;
@@ -14,6 +14,7 @@ export interface ApiDeps {
   rules: () => RulesView;
   health: () => HealthView;
   streamStats: () => Record<string, number>;
+  purge?: DashboardOptions['purge'];
 }
 
 const MINUTE = 60_000;
@@ -39,6 +40,18 @@ export function apiRouter(deps: ApiDeps): Router {
 
   r.get('/flows', async (req, res) => {
     res.json({ flows: await deps.data.listFlows(flowQuery(req.query)) });
+  });
+
+  // `leakwatch purge` calls this when leakwatch runs: the process erases the value from its store
+  // and from the stream's memory, so a `?since=0` replay cannot bring it back.
+  r.post('/purge', express.json({ limit: '16kb', strict: true }), (req, res) => {
+    const purge = deps.purge;
+    if (!purge) return void res.status(404).json({ error: 'purge is not available here' });
+    const value = (req.body as { value?: unknown } | undefined)?.value;
+    if (typeof value !== 'string' || value === '') throw new BadRequest('value: a non-empty string is required');
+    const { report, carries } = purge(value);
+    const forgotten = deps.hub.forget((f) => carries(JSON.stringify(f)));
+    res.json({ ...report, streamItems: forgotten });
   });
 
   r.get('/flows/:id', async (req, res) => {

@@ -66,6 +66,11 @@ export interface DashboardOptions {
   log: Logger;
   /** Hold-and-ask and overrides (issue 6); without it nothing is held and overrides are refused. */
   enforcement?: import('./enforcement.js').EnforcementApi;
+  /**
+   * `POST /api/purge`: erase a value from the store (store/purge.ts), and say which texts still
+   * carry it, so the stream's memory forgets them too. Without it the route answers 404.
+   */
+  purge?: (value: string) => { report: Record<string, unknown>; carries: (text: string) => boolean };
   /** Stream tuning (tests lower these). */
   stream?: Partial<import('./hub.js').HubOptions & import('./stream.js').StreamLimits>;
 }

@@ -7,7 +7,7 @@ import { chmodSync, closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterner, seedVocabularies, type Interner } from './intern.js';
 import { migrate } from './migrations.js';
-import { purgeValue } from './purge.js';
+import { purgeValue, type PurgeReport } from './purge.js';
 
 export const DB_FILE = 'leakwatch.db';
 export const dbPath = (dataDir: string): string => join(dataDir, DB_FILE);
@@ -47,10 +47,10 @@ export interface Store {
   maxExchangeId(): number;
   /**
    * Delete every finding of a value (given raw, or as the hex keyed hash shown for redacted
-   * values), the bodies and headers of the exchanges that carried it, and fix the aggregates.
-   * Returns the number of findings deleted.
+   * values), the bodies and headers of the exchanges that carried it, every other trace of it
+   * (purge.ts), fix the aggregates and compact the file. Says what it removed.
    */
-  purgeValue(value: string): number;
+  purgeValue(value: string): PurgeReport;
   close(): void;
 }
 
