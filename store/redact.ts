@@ -105,7 +105,8 @@ export function spellingPattern(v: string): string {
 /** The value reduced to what survives any spelling: lower-case letters and digits (digits for phones). */
 function folded(v: string): string {
   const digits = v.replace(/\D/g, '');
-  if (PHONE_CHARS.test(v) && digits.length >= 7) return digits.replace(/^00/, '').slice(-7);
+  // The national number (the country code is at most 3 digits): what any writing of it keeps.
+  if (PHONE_CHARS.test(v) && digits.length >= 7) return digits.slice(-Math.max(7, digits.replace(/^00/, '').length - 3));
   return v.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
 }
 
