@@ -13,6 +13,7 @@ import { ConfigError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { ensureDataDir } from '../core/paths.js';
 import { createPipeline, type Stage } from '../core/pipeline.js';
+import type { EnforcementApi } from '../dashboard/enforcement.js';
 import { loadOrCreateDashboardToken, rulesViewFromRuleset, startDashboard, storeDataSource, createStreamStage } from '../dashboard/index.js';
 import { parseAllowClients } from '../proxy/cidr.js';
 import { startProxyEngine } from '../proxy/engine.js';
@@ -26,7 +27,7 @@ import { createOverrideStore } from '../store/overrides.js';
 import { createQueries } from '../store/queries.js';
 import { createRecorder } from '../store/recorder.js';
 import { purgeMatcher } from '../store/purge.js';
-import { createItemRedactor, loadOrCreateRedactKey } from '../store/redact.js';
+import { createHoldRedactor, createItemRedactor, loadOrCreateRedactKey } from '../store/redact.js';
 import { startRetention } from '../store/retention.js';
 import { createEnforcement } from './enforcement.js';
 import { listenError, startInterception, type Listeners } from './start-interception.js';
@@ -96,6 +97,15 @@ function openDataDir(dir: string): string {
   }
 }
 
+/** Under --redact the dashboard sees held requests as the store would keep them. */
+function redactedHolds(api: EnforcementApi, redact: ReturnType<typeof createHoldRedactor>): EnforcementApi {
+  return {
+    ...api,
+    listHolds: () => api.listHolds().map(redact),
+    subscribeHolds: (fn) => api.subscribeHolds((e) => fn(e.type === 'hold' ? { ...e, hold: redact(e.hold) } : e)),
+  };
+}
+
 export async function startLeakwatch(config: StartConfig, log: Logger): Promise<Running> {
   // Pure configuration first: nothing is opened or bound yet.
   const resolve = buildResolveMap(config.resolve);
@@ -104,6 +114,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
   const ruleset = loadRuleset({ builtin: config.builtinRules, extra: config.rules });
   checkActionRules(config.actions, new Set(ruleset.rules.map((r) => r.id)));
   const known = knownValuesFromFlags(config.identity, config.identities);
+  const declared = known.identities.map((i) => i.value);
   // actionOf: rule actions with --action and dashboard overrides applied (enforcement is created below).
   const auditContext: AuditContext = { ruleset, firstParty: firstPartySet(config.firstParty), known, mode: config.mode, actionOf: (rule) => enforcement.actionOf(rule) };
 
@@ -125,7 +136,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
     storeBodies: config.storeBodies,
     redact: config.redact,
     redactKey,
-    declared: known.identities.map((i) => i.value),
+    declared,
     bodyCap: config.captureLimit,
     log,
   });
@@ -178,7 +189,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       ca: { certPem: ca.certPem, certDer: ca.certDer, fingerprintSha256: ca.fingerprintSha256 },
       proxy: { host: config.host, port: config.port },
       rules: () => rulesViewFromRuleset(enforcement.ruleset(), { mode: config.mode, actionOf: enforcement.actionOf, rejected: rulesReload.rejected() }),
-      enforcement: enforcement.api,
+      enforcement: config.redact ? redactedHolds(enforcement.api, createHoldRedactor(declared)) : enforcement.api,
       // Read what carries the value before purging: the peppers behind its hashes may go with it.
       purge: (value) => {
         const { carries } = purgeMatcher(store, value);
@@ -199,7 +210,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
 
     // Under --redact the live stream carries what the store keeps, never the raw values.
     const stream = createStreamStage(dashboard.hub);
-    const redactItem = config.redact ? createItemRedactor(known.identities.map((i) => i.value)) : null;
+    const redactItem = config.redact ? createItemRedactor(declared) : null;
     const streamStage: Stage = redactItem ? { name: stream.name, run: (item) => stream.run(redactItem(item)) } : stream;
     const pipeline = createPipeline(
       [createAuditStage(() => ({ ...auditContext, ruleset: enforcement.ruleset(), actionOf: enforcement.actionOf })), recorder.stage, streamStage],

@@ -9,6 +9,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import type { Exchange } from '../core/exchange.js';
+import type { HoldRequest } from '../core/hold-queue.js';
 import type { PipelineItem } from '../core/pipeline.js';
 
 const KEY_BYTES = 32;
@@ -215,6 +216,21 @@ export function createItemRedactor(declared: readonly string[]): (item: Pipeline
         findings: findings.map((f) => ({ ...f, value: maskValue(f.kind, f.value), where: scrub(f.where) })),
         notes: scrubDeep(audit.notes, scrub),
       },
+    };
+  };
+}
+
+/**
+ * The redacted copy of a held request for the dashboard (its list and the stream's `hold`
+ * messages): masked findings, the values scrubbed from url and host, as for exchanges.
+ */
+export function createHoldRedactor(declared: readonly string[]): <H extends HoldRequest>(h: H) => H {
+  const scrubberFor = createScrubberCache(declared);
+  return (h) => {
+    const scrub = scrubberFor(h.findings.map((f) => f.value));
+    return {
+      ...h, url: scrub(h.url), host: scrub(h.host),
+      findings: h.findings.map((f) => ({ ...f, value: maskValue(f.kind, f.value), where: scrub(f.where) })),
     };
   };
 }

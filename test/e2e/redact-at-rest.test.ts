@@ -45,6 +45,7 @@ let dir: string;
 let origin: Origin;
 let lw: Running | undefined;
 const frames: string[] = [];
+let holdsJson = '';
 let ws: WebSocket | undefined;
 
 function dbFilesText(dataDir: string): string {
@@ -57,6 +58,7 @@ beforeAll(async () => {
   origin = await startOrigin({ routes: { '*': (_req, res) => res.end('{"ok":true}') } });
   lw = await startLeakwatch(validateStartFlags({
     port: '0', dashboardPort: '0', dataDir: join(dir, 'data'), redact: true, storeBodies: 'all',
+    mode: 'enforce', action: ['element.analytics.posthog=hold'], holdTimeout: '20',
     resolve: [`${HOST}=127.0.0.1:${origin.port}`, `${IS}=127.0.0.1:${origin.port}`], identity: [`email=${EMAIL}`, `phone=${UK}`],
   }), silentLogger);
   const dashPort = new URL(lw.dashboardUrl).port;
@@ -75,10 +77,22 @@ beforeAll(async () => {
   await send(`/collect?e=${encodeURIComponent(EMAIL).toLowerCase()}&tel=+33-6-12-34-56-78`, { headers: { 'x-user': 'Alice.Liddell@Example.ORG', referer: `https://app.test/#/u/${EMAIL}` } });
   await send('/track', { method: 'POST', headers: { 'content-type': 'application/json', 'x-phone': '+44 7700 900123' }, body: JSON.stringify({ phone: '+33 6 12 34 56 78', mail: EMAIL }) });
   await send('/plain?x=1', { headers: { 'x-contact': '+44-7700-900123', 'x-mail': 'alice.liddell%2540example.org' } });
+  // A held request: the dashboard's hold list and the stream's `hold` message see it redacted.
+  const held = send(`/capture/?email=${EMAIL.toUpperCase()}&tel=%2B44%207700%20900123`);
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${lw!.dashboardUrl}${path}`, { ...init, headers: { authorization: `Bearer ${lw!.token}`, 'content-type': 'application/json' } });
+  for (let i = 0; i < 200 && holdsJson === ''; i++) {
+    const body = await (await api('/api/holds')).text();
+    if (body.includes('"id"')) holdsJson = body;
+    else await new Promise((r) => setTimeout(r, 25));
+  }
+  const id = (JSON.parse(holdsJson) as { holds: Array<{ id: number }> }).holds[0]!.id;
+  expect((await api(`/api/holds/${id}`, { method: 'POST', body: JSON.stringify({ decision: 'deny', scope: 'once' }) })).status).toBe(200);
+  await held;
   await agent.close();
-  await dashboardClient(lw.dashboardUrl, lw.token).waitFor((l) => l.length >= 6, 5000);
+  await dashboardClient(lw.dashboardUrl, lw.token).waitFor((l) => l.length >= 7, 5000);
   // The hub batches every 100 ms: wait until the stream carried all four.
-  for (let i = 0; i < 100 && frames.join('').split('"method"').length - 1 < 6; i++) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 100 && frames.join('').split('"method"').length - 1 < 7; i++) await new Promise((r) => setTimeout(r, 25));
 }, 30_000);
 
 afterAll(async () => {
@@ -91,14 +105,20 @@ afterAll(async () => {
 describe('--redact keeps every spelling out of the store and the stream', () => {
   it('the traffic was recorded, with masked previews', async () => {
     const flows = await dashboardClient(lw!.dashboardUrl, lw!.token).flows();
-    expect(flows.length).toBeGreaterThanOrEqual(6);
+    expect(flows.length).toBeGreaterThanOrEqual(7);
     const dash = dashboardClient(lw!.dashboardUrl, lw!.token);
     const details = await Promise.all(flows.map((f) => dash.flow(f.id)));
     const values = details.flatMap((d) => d.flow.leaks.map((l) => l.value));
     expect(values).toContain('al***@ex***.org');
   });
 
+  it('no spelling in the held request the dashboard lists', () => {
+    expect(holdsJson).toContain('/capture/');
+    expect(scanText(holdsJson)).toEqual([]);
+  });
+
   it('no spelling in the live stream frames', () => {
+    expect(frames.join('\n')).toContain('"type":"hold"');
     const text = frames.join('\n');
     expect(text).toContain('/collect');
     expect(scanText(text)).toEqual([]);
