@@ -192,8 +192,8 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       enforcement: config.redact ? redactedHolds(enforcement.api, createHoldRedactor(declared)) : enforcement.api,
       // Read what carries the value before purging: the peppers behind its hashes may go with it.
       purge: (value) => {
-        const { carries } = purgeMatcher(store, value);
-        return { report: { ...store.purgeValue(value) }, carries };
+        const matcher = purgeMatcher(store, value);
+        return { report: { ...store.purgeValue(value, matcher) }, carries: matcher.carries };
       },
       health: () => ({
         version: VERSION,

@@ -83,9 +83,10 @@ export function purgeMatcher(store: Store, value: string): PurgeMatcher {
   return { spellings, scrub, carries: (s) => s !== null && s !== '' && scrub(s) !== s };
 }
 
-export function purgeValue(store: Store, value: string): PurgeReport {
+/** `matcher`: one the caller read already (see purgeMatcher); read here otherwise. */
+export function purgeValue(store: Store, value: string, matcher: PurgeMatcher = purgeMatcher(store, value)): PurgeReport {
   const { db } = store;
-  const { spellings, scrub, carries: has } = purgeMatcher(store, value);
+  const { spellings, scrub, carries: has } = matcher;
 
   // Redacted values are found by their keyed hash (of the value, its lower case, its hashes), or
   // by the hex hash the dashboard shows.
