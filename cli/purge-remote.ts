@@ -61,7 +61,12 @@ function readRunning(dataDir: string): RunningInfo | null {
 export async function purgeInRunningProcess(dataDir: string, value: string): Promise<PurgeReport | null> {
   const info = readRunning(dataDir);
   if (!info) return null;
-  const token = readFileSync(join(dataDir, TOKEN_FILE), 'utf8').trim();
+  let token: string;
+  try {
+    token = readFileSync(join(dataDir, TOKEN_FILE), 'utf8').trim();
+  } catch (err: unknown) {
+    throw new ConfigError(`leakwatch runs on this data dir (pid ${info.pid}) but its dashboard token cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); stop it and purge again`);
+  }
   const url = new URL('/api/purge', info.url);
   const body = JSON.stringify({ value });
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
