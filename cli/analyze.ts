@@ -16,6 +16,7 @@ import { isKind, KINDS, SEVERITIES, type Kind, type Severity } from '../core/voc
 import type { Exchange } from '../core/exchange.js';
 import { toExchangeJson, type ExchangeJson } from '../core/exchange-json.js';
 import { harToExchanges } from '../core/har.js';
+import { escapeForTerminal, terminalSafeJson } from '../core/terminal.js';
 import { auditExchange, type AuditContext } from '../rules/audit.js';
 import { firstPartySet } from '../rules/classify.js';
 import { knownValuesFromFlags } from '../rules/identities.js';
@@ -102,13 +103,16 @@ export async function analyzeCommand(file: string, raw: Record<string, unknown>,
   const total = entryCount(file, har);
   const { exchanges, errors, skipped } = harToExchanges(har);
   const skip = new Set(skipped);
-  for (const e of errors) err.write(`leakwatch: ${file}: ${e}\n`);
+  for (const e of errors) err.write(`leakwatch: ${escapeForTerminal(file)}: ${escapeForTerminal(e)}\n`);
 
   // One entry may carry WebSocket messages too (one exchange each): they fold into the entry's line.
   const byEntry = new Map<number, Exchange[]>();
   for (const ex of exchanges) {
     const i = Number(ex.meta?.['harIndex'] ?? ex.id);
-    byEntry.set(i, [...(byEntry.get(i) ?? []), ex]);
+    // Appended in place: copying the group per message made an entry with n messages cost n².
+    const group = byEntry.get(i);
+    if (group) group.push(ex);
+    else byEntry.set(i, [ex]);
   }
   const summary = (): void => void err.write(`leakwatch: ${file}: ${byEntry.size} of ${total} entries analysed` +
     `${skipped.length > 0 ? `, ${skipped.length} data:/blob: skipped` : ''}${errors.length > 0 ? `, ${errors.length} invalid` : ''}\n`);
@@ -131,7 +135,7 @@ export async function analyzeCommand(file: string, raw: Record<string, unknown>,
       audit: mergeAudits(group.map((ex) => auditExchange(ex, ctx))),
     });
     if (first) for (const f of failOn) if (matches(row, f)) failed.set(failLabel(f), [...(failed.get(failLabel(f)) ?? []), index]);
-    if (flags.json) out.write(`${JSON.stringify(row)}\n`);
+    if (flags.json) out.write(`${terminalSafeJson(JSON.stringify(row))}\n`);
     else rows.push(row);
   }
   if (!flags.json) out.write(formatTable(rows));

@@ -44,7 +44,7 @@ export async function exportCommand(opts: ExportCommandOptions): Promise<number>
       sessionId = s.id;
     }
     return await exportStore(store, {
-      format: opts.format as ExportFormat, out: opts.out,
+      format: opts.format as ExportFormat, out: opts.out, terminal: (opts.out as { isTTY?: boolean }).isTTY === true,
       ...(since !== undefined ? { since } : {}), ...(sessionId !== undefined ? { sessionId } : {}),
     });
   } finally {

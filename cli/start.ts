@@ -12,7 +12,8 @@ import { createLeafIssuer } from '../certs/leaf.js';
 import { ConfigError } from '../core/errors.js';
 import { createCliLogger, type LogFormat, type Logger } from '../core/log.js';
 import { defaultDataDir, ensureDataDir } from '../core/paths.js';
-import { createPipeline } from '../core/pipeline.js';
+import { createPipeline, type Stage } from '../core/pipeline.js';
+import type { EnforcementApi } from '../dashboard/enforcement.js';
 import { loadOrCreateDashboardToken, rulesViewFromRuleset, startDashboard, storeDataSource, createStreamStage } from '../dashboard/index.js';
 import { createClientPolicy, isListenerName } from '../proxy/client-policy.js';
 import { startProxyEngine } from '../proxy/engine.js';
@@ -25,10 +26,12 @@ import { dbPath, openStore } from '../store/db.js';
 import { createOverrideStore, type OverrideRecord } from '../store/overrides.js';
 import { createQueries } from '../store/queries.js';
 import { createRecorder } from '../store/recorder.js';
-import { loadOrCreateRedactKey } from '../store/redact.js';
+import { purgeMatcher } from '../store/purge.js';
+import { createHoldRedactor, createItemRedactor, loadOrCreateRedactKey } from '../store/redact.js';
 import { startRetention } from '../store/retention.js';
 import { createEnforcement } from './enforcement.js';
 import { listenError, startInterception, type Listeners } from './start-interception.js';
+import { announceRunning } from './purge-remote.js';
 import { createRulesReloader } from './rules-reload.js';
 import { checkActionRules, isLoopback, type StartConfig } from './start-options.js';
 import { VERSION } from './version.js';
@@ -93,9 +96,19 @@ function openDataDir(dir: string): string {
   try {
     return ensureDataDir(dir);
   } catch (err: unknown) {
+    if (err instanceof ConfigError) throw err;
     const e = err as NodeJS.ErrnoException;
     throw new ConfigError(`--data-dir ${dir}: cannot create it (${e.code === 'ENOTDIR' ? 'a parent is not a directory' : (e.code ?? e.message)})`);
   }
+}
+
+/** Under --redact the dashboard sees held requests as the store would keep them. */
+function redactedHolds(api: EnforcementApi, redact: ReturnType<typeof createHoldRedactor>): EnforcementApi {
+  return {
+    ...api,
+    listHolds: () => api.listHolds().map(redact),
+    subscribeHolds: (fn) => api.subscribeHolds((e) => fn(e.type === 'hold' ? { ...e, hold: redact(e.hold) } : e)),
+  };
 }
 
 export async function startLeakwatch(config: StartConfig, log: Logger): Promise<Running> {
@@ -107,6 +120,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
   const ruleset = loadRuleset({ builtin: config.builtinRules, extra: config.rules });
   checkActionRules(config.actions, new Set(ruleset.rules.map((r) => r.id)));
   const known = knownValuesFromFlags(config.identity, config.identities);
+  const declared = known.identities.map((i) => i.value);
   // actionOf: rule actions with --action and dashboard overrides applied (enforcement is created below).
   const auditContext: AuditContext = { ruleset, firstParty: firstPartySet(config.firstParty), known, mode: config.mode, actionOf: (rule) => enforcement.actionOf(rule) };
 
@@ -128,6 +142,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
     storeBodies: config.storeBodies,
     redact: config.redact,
     redactKey,
+    declared,
     bodyCap: config.captureLimit,
     log,
   });
@@ -183,12 +198,17 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       ca: { certPem: ca.certPem, certDer: ca.certDer, fingerprintSha256: ca.fingerprintSha256 },
       proxy: { host: config.host, port: config.port },
       rules: () => rulesViewFromRuleset(enforcement.ruleset(), { mode: config.mode, actionOf: enforcement.actionOf, rejected: rulesReload.rejected() }),
-      enforcement: enforcement.api,
+      enforcement: config.redact ? redactedHolds(enforcement.api, createHoldRedactor(declared)) : enforcement.api,
       report: createReportSource(store.file, { identity: config.identity, identities: config.identities, redact: config.redact, rules: config.rules, builtinRules: config.builtinRules }),
       // Beyond loopback: HTTPS from our CA, and the same client policy as every other listener.
       ...(isLoopback(config.dashboardHost)
         ? {}
         : { tls: { issue: (host: string) => issuer.issue(host) }, allowClient: (address: string) => clients.allows(address, 'dashboard') }),
+      // Read what carries the value before purging: the peppers behind its hashes may go with it.
+      purge: (value) => {
+        const matcher = purgeMatcher(store, value);
+        return { report: { ...store.purgeValue(value, matcher) }, carries: matcher.carries };
+      },
       health: () => ({
         version: VERSION,
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
@@ -206,9 +226,14 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       throw listenError('--dashboard-port', config.dashboardHost, config.dashboardPort, err);
     });
     closers.push(() => dashboard.close());
+    closers.push(announceRunning(dataDir, { url: dashboard.url, caPath: ca.certPath }));
 
+    // Under --redact the live stream carries what the store keeps, never the raw values.
+    const stream = createStreamStage(dashboard.hub);
+    const redactItem = config.redact ? createItemRedactor(declared) : null;
+    const streamStage: Stage = redactItem ? { name: stream.name, run: (item) => stream.run(redactItem(item)) } : stream;
     const pipeline = createPipeline(
-      [createAuditStage(() => ({ ...auditContext, ruleset: enforcement.ruleset(), actionOf: enforcement.actionOf })), recorder.stage, createStreamStage(dashboard.hub)],
+      [createAuditStage(() => ({ ...auditContext, ruleset: enforcement.ruleset(), actionOf: enforcement.actionOf })), recorder.stage, streamStage],
       ({ exchangeId, stage, err }) => log.error({ exchangeId, stage, err: (err as Error)?.stack ?? String(err) }, 'pipeline stage failed'),
     );
     pipelineRef = pipeline;

@@ -3,7 +3,8 @@
  * files whether we run from source (vitest) or from dist/ (npm start). The data dir holds personal
  * data (captures) and the CA key, so it is created 0700.
  */
-import { existsSync, mkdirSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, chmodSync, statSync } from 'node:fs';
+import { ConfigError } from './errors.js';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,11 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env['LEAKWATCH_DATA_DIR'] ?? join(homedir(), '.leakwatch'));
 }
 
-/** Create the data dir (0700) if needed and return its absolute path. */
+/**
+ * Create the data dir (0700) if needed and return its absolute path. An existing one that group
+ * or others may enter (0755, 0777) is tightened to 0700: it holds the CA key, the dashboard token
+ * and the captures. When that is not allowed (another user's folder), leakwatch refuses to use it.
+ */
 export function ensureDataDir(dir: string): string {
   const abs = resolve(dir);
   if (!existsSync(abs)) {
@@ -38,6 +43,16 @@ export function ensureDataDir(dir: string): string {
     }
     for (const d of missing) mkdirSync(d, { mode: 0o700 });
     chmodSync(abs, 0o700);
+    return abs;
+  }
+  const st = statSync(abs);
+  if (st.isDirectory() && (st.mode & 0o077) !== 0) {
+    try {
+      chmodSync(abs, 0o700);
+    } catch (err: unknown) {
+      const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+      throw new ConfigError(`--data-dir ${abs}: mode ${mode} lets other users read the captures and the CA key, and it cannot be set to 0700 (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); use a folder of your own`);
+    }
   }
   return abs;
 }

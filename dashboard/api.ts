@@ -2,11 +2,11 @@
  * The JSON API under /api (the UI uses nothing else). Read-only for now; issue 6's overrides and
  * hold decisions will be POST routes here, already covered by the Origin guard in auth.ts.
  */
-import { Router, type Request } from 'express';
+import express, { Router, type Request } from 'express';
 import type { DataSource, FlowQuery } from './data-source.js';
 import type { StreamHub } from './hub.js';
 import { BadRequest, defined, int, text, time } from './params.js';
-import type { HealthView, RulesView } from './types.js';
+import type { DashboardOptions, HealthView, RulesView } from './types.js';
 import type { ReportSource } from '../report/load.js';
 import { reportHandler } from './report-route.js';
 
@@ -18,6 +18,7 @@ export interface ApiDeps {
   streamStats: () => Record<string, number>;
   /** The privacy report (report/); absent: GET /api/report is a 404. */
   report?: ReportSource;
+  purge?: DashboardOptions['purge'];
 }
 
 const MINUTE = 60_000;
@@ -43,6 +44,18 @@ export function apiRouter(deps: ApiDeps): Router {
 
   r.get('/flows', async (req, res) => {
     res.json({ flows: await deps.data.listFlows(flowQuery(req.query)) });
+  });
+
+  // `leakwatch purge` calls this when leakwatch runs: the process erases the value from its store
+  // and from the stream's memory, so a `?since=0` replay cannot bring it back.
+  r.post('/purge', express.json({ limit: '16kb', strict: true }), (req, res) => {
+    const purge = deps.purge;
+    if (!purge) return void res.status(404).json({ error: 'purge is not available here' });
+    const value = (req.body as { value?: unknown } | undefined)?.value;
+    if (typeof value !== 'string' || value === '') throw new BadRequest('value: a non-empty string is required');
+    const { report, carries } = purge(value);
+    const forgotten = deps.hub.forget((f) => carries(JSON.stringify(f)));
+    res.json({ ...report, streamItems: forgotten });
   });
 
   r.get('/flows/:id', async (req, res) => {

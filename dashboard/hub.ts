@@ -119,6 +119,21 @@ export class StreamHub {
     this.flush();
   }
 
+  /**
+   * Drop every item `match` picks from the ring and the pending batch (a purged value): a later
+   * `?since=` replay must not bring it back. Returns how many went.
+   */
+  forget(match: (f: FlowItem) => boolean): number {
+    this.flush();
+    const kept = this.snapshot().filter((f) => !match(f));
+    const gone = this.ringLength - kept.length;
+    this.ring.fill(undefined);
+    kept.forEach((f, i) => (this.ring[i] = f));
+    this.ringStart = 0;
+    this.ringLength = kept.length;
+    return gone;
+  }
+
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);

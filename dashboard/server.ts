@@ -62,7 +62,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
   const enforcement = opts.enforcement ?? NO_ENFORCEMENT;
   app.use('/api', guard, enforcementRouter(enforcement));
   const unsubscribeHolds = enforcement.subscribeHolds((e) => stream.broadcast(e));
-  app.use('/api', guard, apiRouter({ data: opts.data, hub, rules: opts.rules, health: opts.health, streamStats: stream.stats, ...(opts.report ? { report: opts.report } : {}) }));
+  app.use('/api', guard, apiRouter({ data: opts.data, hub, rules: opts.rules, health: opts.health, streamStats: stream.stats,
+    ...(opts.report ? { report: opts.report } : {}), ...(opts.purge ? { purge: opts.purge } : {}) }));
   app.get('/metrics', guard, (_req, res) => {
     const body = renderMetrics({ counters: hub.counters, recorder: opts.data.recorderStats(), health: opts.health(), stream: stream.stats() });
     res.type('text/plain; version=0.0.4; charset=utf-8').send(body);

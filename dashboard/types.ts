@@ -77,6 +77,11 @@ export interface DashboardOptions {
   enforcement?: import('./enforcement.js').EnforcementApi;
   /** The privacy report of a session (GET /api/report, the Report view). */
   report?: import('../report/load.js').ReportSource;
+  /**
+   * `POST /api/purge`: erase a value from the store (store/purge.ts), and say which texts still
+   * carry it, so the stream's memory forgets them too. Without it the route answers 404.
+   */
+  purge?: (value: string) => { report: Record<string, unknown>; carries: (text: string) => boolean };
   /** Stream tuning (tests lower these). */
   stream?: Partial<import('./hub.js').HubOptions & import('./stream.js').StreamLimits>;
 }

@@ -7,7 +7,7 @@ import { chmodSync, closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterner, seedVocabularies, type Interner } from './intern.js';
 import { migrate } from './migrations.js';
-import { purgeValue } from './purge.js';
+import { purgeValue, type PurgeMatcher, type PurgeReport } from './purge.js';
 
 export const DB_FILE = 'leakwatch.db';
 export const dbPath = (dataDir: string): string => join(dataDir, DB_FILE);
@@ -47,10 +47,10 @@ export interface Store {
   maxExchangeId(): number;
   /**
    * Delete every finding of a value (given raw, or as the hex keyed hash shown for redacted
-   * values), the bodies and headers of the exchanges that carried it, and fix the aggregates.
-   * Returns the number of findings deleted.
+   * values), the bodies and headers of the exchanges that carried it, every other trace of it
+   * (purge.ts), fix the aggregates and compact the file. Says what it removed.
    */
-  purgeValue(value: string): number;
+  purgeValue(value: string, matcher?: PurgeMatcher): PurgeReport;
   close(): void;
 }
 
@@ -99,7 +99,7 @@ export function openStore(file: string, opts: StoreOptions = {}): Store {
       return { id: selSession.get(label) as number, name: label };
     },
     maxExchangeId: () => (maxId.get() as number | null) ?? 0,
-    purgeValue: (value) => purgeValue(store, value),
+    purgeValue: (value, matcher) => purgeValue(store, value, matcher),
     close() {
       if (!db.open) return;
       // Fold the WAL back so the file is self-contained after a clean shutdown.

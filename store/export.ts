@@ -4,12 +4,14 @@
  * - jsonl: one line per exchange, the core/exchange-json.ts shape with id, time, status, session.
  * - har:   HAR 1.2 (core/har.ts), findings in `_leaks`.
  * - csv:   one row per finding; an exchange without findings gets one row with empty finding
- *          columns (so every exchange appears). RFC 4180: CRLF, fields quoted when needed.
+ *          columns (so every exchange appears). RFC 4180: CRLF, fields quoted when needed; a text
+ *          cell that a spreadsheet would run as a formula starts with an apostrophe.
  */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { toExchangeJson } from '../core/exchange-json.js';
 import { toHarEntry } from '../core/har.js';
+import { escapeForTerminal, terminalSafeJson } from '../core/terminal.js';
 import type { Store } from './db.js';
 import { createFlowMapper, FLOW_COLUMNS, type RawFlow } from './flow-rows.js';
 import { createQueries } from './queries.js';
@@ -25,24 +27,36 @@ export interface ExportOptions {
   readonly sessionId?: number;
   readonly out: Writable;
   readonly pageSize?: number;
+  /**
+   * `out` is a terminal: CSV cells get their control characters escaped (a file keeps them as
+   * captured). JSON is always written with them as `\uXXXX`, which keeps its meaning.
+   */
+  readonly terminal?: boolean;
 }
 
 export const CSV_COLUMNS = ['id', 'time', 'session', 'method', 'url', 'status', 'category', 'party', 'rule', 'severity',
   'verdict', 'kind', 'value', 'where', 'finding_method'] as const;
 
+// A spreadsheet runs a cell that starts with one of these as a formula (`=HYPERLINK(...)` from
+// captured traffic would be live): OWASP's rule is a leading apostrophe, and quoting the cell.
+const FORMULA_START = /^[=+\-@\t\r]/;
+
 export function csvField(v: string | number | null | undefined): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (typeof v === 'number') return String(v);
+  const raw = v === null || v === undefined ? '' : v;
+  const s = FORMULA_START.test(raw) ? `'${raw}` : raw;
+  return s !== raw || /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 async function put(out: Writable, s: string): Promise<void> {
   if (!out.write(s)) await once(out, 'drain');
 }
 
-function csvRows(r: FlowRow, fs: readonly FindingRow[]): string {
+function csvRows(r: FlowRow, fs: readonly FindingRow[], terminal: boolean): string {
   const head = [r.id, new Date(r.time).toISOString(), r.session, r.method, r.url, r.status, r.category, r.party, r.rule, r.severity, r.verdict];
   const tails: Array<Array<string | null>> = fs.length ? fs.map((f) => [f.kind, f.value, f.where, f.method]) : [[null, null, null, null]];
-  return tails.map((t) => [...head, ...t].map(csvField).join(',') + '\r\n').join('');
+  const cell = terminal ? (v: string | number | null): string => csvField(typeof v === 'string' ? escapeForTerminal(v) : v) : csvField;
+  return tails.map((t) => [...head, ...t].map(cell).join(',') + '\r\n').join('');
 }
 
 /** Writes the export to `out` (not ended). Returns the number of exchanges written. */
@@ -79,14 +93,14 @@ export async function exportStore(store: Store, opts: ExportOptions): Promise<nu
     for (const r of rows) {
       const found = byExchange.get(r.id) ?? [];
       if (format === 'jsonl') {
-        chunk += JSON.stringify(toExchangeJson({ id: r.id, time: r.time, session: r.session, method: r.method, url: r.url,
-          status: r.status, audit: auditOf(r, found), rule: r.rule })) + '\n';
+        chunk += terminalSafeJson(JSON.stringify(toExchangeJson({ id: r.id, time: r.time, session: r.session, method: r.method, url: r.url,
+          status: r.status, audit: auditOf(r, found), rule: r.rule }))) + '\n';
       } else if (format === 'csv') {
-        chunk += csvRows(r, found);
+        chunk += csvRows(r, found, opts.terminal === true);
       } else {
         const d = queries.getFlow(r.id);
         if (!d) continue;
-        chunk += (n > 0 ? ',' : '') + JSON.stringify(toHarEntry({ exchange: exchangeOf(d), audit: auditOf(d, d.findings, d.notes), session: d.session }));
+        chunk += (n > 0 ? ',' : '') + terminalSafeJson(JSON.stringify(toHarEntry({ exchange: exchangeOf(d), audit: auditOf(d, d.findings, d.notes), session: d.session })));
       }
       n++;
     }

@@ -19,6 +19,8 @@ export interface RecorderOptions {
   readonly storeBodies: StoreBodies;
   readonly redact: boolean;
   readonly redactKey: Buffer;
+  /** Declared identities: scrubbed from every exchange under `redact` (write.ts). */
+  readonly declared?: readonly string[];
   readonly bodyCap?: number;
   readonly log: Logger;
   /**

@@ -89,6 +89,7 @@ function createWorkerRecorder(store: Store, opts: RecorderOptions, script: URL):
     opts: {
       sessionId: opts.sessionId, storeBodies: opts.storeBodies, redact: opts.redact, redactKey: new Uint8Array(opts.redactKey),
       flushMs, maxBatch, maxQueue, ...(opts.bodyCap !== undefined ? { bodyCap: opts.bodyCap } : {}),
+      ...(opts.declared ? { declared: [...opts.declared] } : {}),
     },
     ctrl,
     port: port2,

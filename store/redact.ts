@@ -8,6 +8,9 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import type { Exchange } from '../core/exchange.js';
+import type { HoldRequest } from '../core/hold-queue.js';
+import type { PipelineItem } from '../core/pipeline.js';
 
 const KEY_BYTES = 32;
 
@@ -60,26 +63,174 @@ function maskGeneric(v: string): string {
   return v.slice(0, 3) + '***' + v.slice(-3);
 }
 
+// Characters with a meaning in a regular expression (the `u` flag refuses other escapes).
+const reEscape = (s: string): string => s.replace(/[\^$\\.*+?()[\]{}|/]/g, '\\$&');
+
+/** One character as itself, percent-encoded (once or twice, any hex case) or JSON-escaped. */
+function charPattern(ch: string): string {
+  const alts = [reEscape(ch)];
+  const bytes = [...Buffer.from(ch, 'utf8')];
+  alts.push(bytes.map((b) => `%(?:25)?${b.toString(16).padStart(2, '0')}`).join(''));
+  const cp = ch.codePointAt(0)!;
+  if (cp <= 0xffff) alts.push(`\\\\u${cp.toString(16).padStart(4, '0')}`);
+  if (ch === ' ') alts.push('\\+');
+  return `(?:${alts.join('|')})`;
+}
+
+// What may sit between two digits of a written phone number: spaces, dots, dashes, brackets,
+// slashes, each possibly percent- or form-encoded.
+const PHONE_GAP = '(?:[\\s.\\-()/\\u00a0]|\\+|%(?:25)?(?:20|2d|28|29|2f|2b|c2%(?:25)?a0)|\\\\u00a0){0,4}';
+const PHONE_CHARS = /^[+\d\s().\-/\u00a0]+$/;
+
+/** The digit sequences a phone value is written with: international, and national with a 0. */
+function phoneDigitRuns(v: string): string[] {
+  const digits = v.replace(/\D/g, '');
+  const runs = [digits.replace(/^00/, '')];
+  // The country code is 1–3 digits; any of those cut points may be the national form (over-
+  // masking a few digits is the safe side), which is written with or without a trunk 0.
+  for (let cc = 1; cc <= 3; cc++) if (digits.length - cc >= 6) runs.push(digits.slice(cc));
+  return runs;
+}
+
+/** A regular expression source matching every spelling of `v` a URL, header or JSON can carry. */
+export function spellingPattern(v: string): string {
+  const digits = v.replace(/\D/g, '');
+  if (PHONE_CHARS.test(v) && digits.length >= 7) {
+    return phoneDigitRuns(v)
+      .map((run) => `(?:(?:\\+|%(?:25)?2b|00)${PHONE_GAP})?(?:0${PHONE_GAP})?${[...run].join(PHONE_GAP)}`)
+      .join('|');
+  }
+  return [...v].map(charPattern).join('');
+}
+
+/** The value reduced to what survives any spelling: lower-case letters and digits (digits for phones). */
+function folded(v: string): string {
+  const digits = v.replace(/\D/g, '');
+  // The national number (the country code is at most 3 digits): what any writing of it keeps.
+  if (PHONE_CHARS.test(v) && digits.length >= 7) return digits.slice(-Math.max(7, digits.replace(/^00/, '').length - 3));
+  return v.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+}
+
+function foldText(s: string): string {
+  let t = s;
+  // Undo up to three layers of percent-encoding; a malformed escape just stays as it is.
+  for (let i = 0; i < 3 && /%[0-9a-f]{2}/i.test(t); i++) {
+    t = t.replace(/(?:%[0-9a-f]{2})+/gi, (m) => {
+      try {
+        return decodeURIComponent(m);
+      } catch {
+        return m;
+      }
+    });
+  }
+  t = t.replace(/\\u([0-9a-f]{4})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+  return t.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+}
+
+const DOUBT_MIN = 6;
+
 /**
- * Replace every spelling of the given values that can appear in a URL, a header or JSON (as is,
- * percent-encoded, form-encoded, JSON-escaped) with a placeholder. Values shorter than 3 characters
- * are left alone: replacing them would shred unrelated text and hide nothing.
+ * Replace every spelling of the given values that can appear in a URL, a header or JSON with a
+ * placeholder: case-insensitive, percent-encoded in any case (once or twice), form-encoded,
+ * JSON-escaped; a phone number by its digits in any grouping. When a field still holds a value's
+ * letters and digits after that (an unforeseen spelling: `a.l.i.c.e`, a new escape), the whole
+ * field is replaced: losing a field is better than storing the value. Values shorter than 3
+ * characters are left alone: replacing them would shred unrelated text and hide nothing.
  */
 export function createScrubber(values: readonly string[], placeholder = '[redacted]'): (s: string) => string {
-  const spellings = new Set<string>();
-  for (const v of values) {
-    if (v.length < 3) continue;
-    spellings.add(v);
-    spellings.add(encodeURIComponent(v));
-    spellings.add(encodeURIComponent(v).replace(/%20/g, '+'));
-    spellings.add(JSON.stringify(v).slice(1, -1));
-  }
+  const usable = [...new Set(values)].filter((v) => v.length >= 3);
+  if (usable.length === 0) return (s) => s;
   // Longest first, so a value that contains another is replaced whole.
-  const list = [...spellings].sort((a, b) => b.length - a.length);
-  if (list.length === 0) return (s) => s;
+  usable.sort((a, b) => b.length - a.length);
+  const re = new RegExp(usable.map(spellingPattern).join('|'), 'giu');
+  const folds = [...new Set(usable.map(folded))].filter((f) => f.length >= DOUBT_MIN);
   return (s) => {
-    let out = s;
-    for (const sp of list) if (out.includes(sp)) out = out.split(sp).join(placeholder);
-    return out;
+    if (s === '') return s;
+    const out = s.replace(re, placeholder);
+    if (folds.length === 0) return out;
+    const f = foldText(out);
+    return folds.some((x) => f.includes(x)) ? placeholder : out;
+  };
+}
+
+/**
+ * Scrubbers by the set of values an exchange carries, each with the declared values added. A
+ * scrubber compiles one regular expression, and the exchanges of one flow repeat the same values.
+ */
+export function createScrubberCache(declared: readonly string[]): (values: readonly string[]) => (s: string) => string {
+  let cache = new Map<string, (s: string) => string>();
+  const none = createScrubber(declared);
+  return (values) => {
+    if (values.length === 0) return none;
+    const key = values.join('\u0000');
+    let s = cache.get(key);
+    if (!s) {
+      if (cache.size >= 256) cache = new Map();
+      s = createScrubber([...values, ...declared]);
+      cache.set(key, s);
+    }
+    return s;
+  };
+}
+
+/** Every string inside a JSON-like value passed through `scrub` (keys too: header names can leak). */
+export function scrubDeep<T>(v: T, scrub: (s: string) => string): T {
+  if (typeof v === 'string') return scrub(v) as T;
+  if (Array.isArray(v)) return v.map((x: unknown) => scrubDeep(x, scrub)) as T;
+  if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[scrub(k)] = scrubDeep(x, scrub);
+    return out as T;
+  }
+  return v;
+}
+
+const EMPTY_BODY = { bytes: Buffer.alloc(0), size: 0, truncated: false } as const;
+
+/**
+ * The redacted copy of an audited exchange for the live stream, so a viewer sees what the store
+ * keeps: masked previews for findings, the values scrubbed from url, path, host, headers and
+ * messages (with the declared identities), and no body bytes.
+ */
+export function createItemRedactor(declared: readonly string[]): (item: PipelineItem) => PipelineItem {
+  const scrubberFor = createScrubberCache(declared);
+  return ({ exchange: ex, audit }) => {
+    const findings = audit?.findings ?? [];
+    const scrub = scrubberFor(findings.map((f) => f.value));
+    const req = ex.request;
+    const res = ex.response;
+    const exchange: Exchange = {
+      ...ex,
+      request: { ...req, url: scrub(req.url), host: scrub(req.host), path: scrub(req.path), headers: scrubDeep(req.headers, scrub), body: { ...EMPTY_BODY, size: req.body.size } },
+      ...(res ? { response: { ...res, statusMessage: scrub(res.statusMessage), headers: scrubDeep(res.headers, scrub), body: { ...EMPTY_BODY, size: res.body.size } } } : {}),
+      ...(ex.websocket ? { websocket: { ...ex.websocket, data: { ...EMPTY_BODY, size: ex.websocket.data.size } } } : {}),
+      ...(ex.error ? { error: { ...ex.error, message: scrub(ex.error.message) } } : {}),
+      ...(ex.meta ? { meta: scrubDeep(ex.meta, scrub) } : {}),
+      ...(ex.tls ? { tls: scrubDeep(ex.tls, scrub) } : {}),
+    };
+    if (!audit) return { exchange };
+    return {
+      exchange,
+      audit: {
+        ...audit,
+        findings: findings.map((f) => ({ ...f, value: maskValue(f.kind, f.value), where: scrub(f.where) })),
+        notes: scrubDeep(audit.notes, scrub),
+      },
+    };
+  };
+}
+
+/**
+ * The redacted copy of a held request for the dashboard (its list and the stream's `hold`
+ * messages): masked findings, the values scrubbed from url and host, as for exchanges.
+ */
+export function createHoldRedactor(declared: readonly string[]): <H extends HoldRequest>(h: H) => H {
+  const scrubberFor = createScrubberCache(declared);
+  return (h) => {
+    const scrub = scrubberFor(h.findings.map((f) => f.value));
+    return {
+      ...h, url: scrub(h.url), host: scrub(h.host),
+      findings: h.findings.map((f) => ({ ...f, value: maskValue(f.kind, f.value), where: scrub(f.where) })),
+    };
   };
 }

@@ -10,7 +10,7 @@ import { bodyKey, packDetails, PART_REQUEST, PART_RESPONSE, PART_WEBSOCKET, type
 import type { Store } from './db.js';
 import { FINDING_ID_SPAN } from './migrations.js';
 import { rowBuffer } from './multi-insert.js';
-import { createScrubber, keyedHash, maskValue } from './redact.js';
+import { createScrubberCache, keyedHash, maskValue, scrubDeep } from './redact.js';
 import { createValueInterner } from './values.js';
 
 export type StoreBodies = 'none' | 'leaks' | 'all';
@@ -30,6 +30,11 @@ export interface WriterOptions {
   readonly storeBodies: StoreBodies;
   readonly redact: boolean;
   readonly redactKey: Buffer;
+  /**
+   * Values declared by the user (`--identity`): with `redact`, scrubbed from every exchange, found
+   * in it or not (a detector may miss a spelling the user still does not want stored).
+   */
+  readonly declared?: readonly string[];
   /** Bytes kept per body (after the proxy's own capture cap). Default 256 KiB. */
   readonly bodyCap?: number;
 }
@@ -82,7 +87,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
   const whereOf = intern.idIn('wheres');
   const methodOf = intern.idIn('fmethods');
   const identity = (s: string): string => s;
-
+  const scrubberFor = createScrubberCache(opts.declared ?? []);
   /**
    * Aggregate cells of one batch, keyed by a number: a string key cost a concat + hash per
    * finding. Ids too large to pack exactly fall back to a string key.
@@ -98,7 +103,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
     const all = audit?.findings ?? [];
     // findings_v numbers a finding exchange_id * FINDING_ID_SPAN + n: no rule pack comes near it.
     const findings = all.length < FINDING_ID_SPAN ? all : all.slice(0, FINDING_ID_SPAN - 1);
-    const scrub = opts.redact ? createScrubber(findings.map((f) => f.value)) : identity;
+    const scrub = opts.redact ? scrubberFor(findings.map((f) => f.value)) : identity;
     const req = ex.request;
     const path = scrub(req.path);
     const url = scrub(req.url);
@@ -108,7 +113,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
     const p = exchangeRows.params;
     p.push(ex.id, t, Math.max(0, ex.endedAt - t), opts.sessionId,
       typeOf(ex.kind), clientOf(ex.client.address), req.method, req.scheme,
-      hostOf(req.host), req.port, path,
+      hostOf(scrub(req.host)), req.port, path,
       url === rebuildUrl(req.scheme, req.host, req.port, path) ? null : url,
       ex.response?.status ?? null, errorOf(ex.error?.code), ruleOf(c?.ruleId ?? ex.applied?.ruleId),
       partyId, categoryId, severityOf(audit?.severity ?? 'none'),
@@ -148,7 +153,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
     if (ex.tls) details.tls = ex.tls;
     if (ex.applied) details.ap = ex.applied;
     if (ex.meta) details.m = ex.meta;
-    detailRows.params.push(ex.id, packDetails(scrub(JSON.stringify(details))));
+    detailRows.params.push(ex.id, packDetails(JSON.stringify(opts.redact ? scrubDeep(details, scrub) : details)));
     detailRows.end();
     if (keepsBodies(opts, findings.length)) {
       putBody(ex.id, PART_REQUEST, req.body);

@@ -41,3 +41,24 @@ export const hashFor = (route, params) => {
   const s = qs.toString();
   return `#/${route}${s ? `?${s}` : ''}`;
 };
+
+// A host name is letters, digits, hyphens and dots (LDH; `_` for service names), or an IP literal.
+// Anything else (a bidi override that draws the name reversed, a control character, a look-alike
+// letter) is shown as \u{…} escapes and flagged, never drawn the way the browser would.
+const PLAIN_HOST = /^(?:[A-Za-z0-9_.-]*|\[?[0-9A-Fa-f:.]+\]?)$/;
+const PLAIN_CHAR = /[A-Za-z0-9_.:[\]-]/;
+
+/** `{ text, odd }`: the name as shown, and whether it had to be escaped. */
+export const hostText = (host) => {
+  const s = host === null || host === undefined ? '' : String(host);
+  if (PLAIN_HOST.test(s)) return { text: s, odd: false };
+  const text = [...s].map((c) => (PLAIN_CHAR.test(c) ? c : `\\u{${c.codePointAt(0).toString(16).toUpperCase()}}`)).join('');
+  return { text, odd: true };
+};
+
+export const fmtHost = (host) => {
+  const { text, odd } = hostText(host);
+  return odd
+    ? html`<span class="host-odd" title="characters other than letters, digits and hyphens in this name: shown escaped">⚠ ${text}</span>`
+    : text;
+};

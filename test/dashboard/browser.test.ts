@@ -101,6 +101,17 @@ describe('dashboard in Chromium', () => {
     expect(await page.$(`tr[data-id="${ex.id}"]`)).toBeNull();
   });
 
+  it('shows a host name with a bidi override escaped and flagged, never reversed', async () => {
+    await page.goto(`${h.base}/#/live`);
+    await page.waitForSelector('.status.s-live');
+    const ex = exchange({ host: 'evil\u202Egro.example', path: '/x', method: 'GET', reqBody: '' });
+    await h.send(ex);
+    await page.waitForSelector(`tr[data-id="${ex.id}"] td.host .host-odd`);
+    const shown = await page.textContent(`tr[data-id="${ex.id}"] td.host`);
+    expect(shown).toContain('evil\\u{202E}gro.example');
+    expect(shown).not.toContain('\u202E');
+  });
+
   it('counts the new exchanges in Who knows what', async () => {
     h.recorder.flush();
     await page.goto(`${h.base}/#/who`);

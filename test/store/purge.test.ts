@@ -33,7 +33,7 @@ describe('purge', () => {
   it('deletes every finding of a raw value, its bodies and headers, and the bytes', async () => {
     t = tempStore();
     await fill(t);
-    expect(t.store.purgeValue(EMAIL)).toBe(10);
+    expect(t.store.purgeValue(EMAIL)).toMatchObject({ findings: 10, exchanges: 10, compacted: true });
     const q = createQueries(t.store);
     expect(q.listFlows({ q: EMAIL })).toEqual([]);
     const total = (kind: string) => q.summary().filter((c) => c.kind === kind).reduce((a, c) => a + c.count, 0);
@@ -50,14 +50,14 @@ describe('purge', () => {
     expect(q.health()).toMatchObject({ exchanges: 30, findings: 30 });
     expect(bytesOf(t.file).includes(Buffer.from(EMAIL))).toBe(false);
     expect(bytesOf(t.file).includes(Buffer.from(OTHER))).toBe(true);
-    expect(t.store.purgeValue(EMAIL)).toBe(0);
+    expect(t.store.purgeValue(EMAIL)).toMatchObject({ findings: 0, rewritten: 0, bodies: 0 });
   });
 
   it('redacted captures: purge by raw value (keyed hash) or by the hex hash', async () => {
     t = tempStore();
     await fill(t, true);
-    expect(t.store.purgeValue(keyedHash(KEY, OTHER).toString('hex'))).toBe(20);
-    expect(t.store.purgeValue(EMAIL)).toBe(10);
+    expect(t.store.purgeValue(keyedHash(KEY, OTHER).toString('hex')).findings).toBe(20);
+    expect(t.store.purgeValue(EMAIL).findings).toBe(10);
     expect(new Set(createQueries(t.store).summary().map((c) => c.kind))).toEqual(new Set(['mxid']));
     expect(aggregateMismatch(t.store)).toEqual({ summary: [], timeline: [] });
   });
@@ -67,10 +67,10 @@ describe('purge', () => {
     const key = loadOrCreateRedactKey(t.dir);
     await fill(t, true, key);
     t.store.close();
-    expect(purgeCommand({ dataDir: t.dir, value: EMAIL })).toMatch(/^Purged 10 findings/);
-    expect(purgeCommand({ dataDir: t.dir, value: EMAIL })).toBe('No findings of that value.');
-    expect(() => purgeCommand({ dataDir: t.dir, value: '' })).toThrow(/--value/);
-    expect(() => purgeCommand({ dataDir: `${t.dir}/nope`, value: 'x' })).toThrow(/no recordings/);
+    expect(await purgeCommand({ dataDir: t.dir, value: EMAIL })).toMatch(/^Purged: 10 findings deleted \(with the bodies and headers of 10 exchanges\)\. Database compacted/);
+    expect(await purgeCommand({ dataDir: t.dir, value: EMAIL })).toMatch(/^Nothing held that value\./);
+    await expect(purgeCommand({ dataDir: t.dir, value: '' })).rejects.toThrow(/--value/);
+    await expect(purgeCommand({ dataDir: `${t.dir}/nope`, value: 'x' })).rejects.toThrow(/no recordings/);
     const again = openStore(t.file);
     expect(aggregateMismatch(again)).toEqual({ summary: [], timeline: [] });
     again.close();
@@ -82,7 +82,7 @@ describe('purge', () => {
     r.stage.run(item(exchange(1), audit([finding('email', EMAIL)])));
     r.flush();
     const other = openStore(t.file, { redactKey: KEY });
-    expect(other.purgeValue(EMAIL)).toBe(1);
+    expect(other.purgeValue(EMAIL).findings).toBe(1);
     other.close();
     r.stage.run(item(exchange(2), audit([finding('email', EMAIL)])));
     await r.close();

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { getJSON, sendJSON } from '../api.js';
-import { categoryChip, chip, fmtDateTime, fmtTime, kindChips, safeLink, verdictChip } from '../format.js';
+import { categoryChip, chip, fmtDateTime, fmtHost, fmtTime, kindChips, safeLink, verdictChip } from '../format.js';
 import { Highlighted, needles } from '../highlight.js';
 
 export function prettyBody(text, contentType) {
@@ -86,7 +86,7 @@ export function DetailView({ id }) {
     <p><a href="#/live">← Live</a></p>
     <h2 class="url"><span class="method">${f.method}</span> <${Highlighted} text=${f.url} values=${marks} /></h2>
     <ul class="facts">
-      <li>${fmtDateTime(f.time)}</li><li>client ${f.client}</li><li>status ${f.status ?? f.error ?? '—'}</li>
+      <li>${fmtDateTime(f.time)}</li><li>host ${fmtHost(f.host)}</li><li>client ${f.client}</li><li>status ${f.status ?? f.error ?? '—'}</li>
       ${f.durationMs !== null && f.durationMs !== undefined ? html`<li>${f.durationMs} ms</li>` : null}
       <li>${verdictChip(f.verdict)}</li>
       <li><${BlockHost} host=${f.host} /></li>

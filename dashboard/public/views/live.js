@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { getJSON } from '../api.js';
 import { liveState, subscribe } from '../live-state.js';
-import { categoryChip, fmtTime, hashFor, kindChips, verdictChip } from '../format.js';
+import { categoryChip, fmtHost, fmtTime, hashFor, kindChips, verdictChip } from '../format.js';
 
 const FILTERS = ['party', 'category', 'kind', 'host', 'q'];
 const SHOWN_MAX = 500;
@@ -94,7 +94,7 @@ export function LiveView({ params }) {
         ${shown.slice(0, SHOWN_MAX).map((f) => html`<tr key=${f.id} class=${`sev-${f.severity} ${f.kinds?.length ? 'leaky' : ''}`}
             data-id=${f.id} onClick=${() => (location.hash = `#/flow/${f.id}`)}>
           <td class="nowrap">${fmtTime(f.time)}</td><td>${f.client}</td><td>${f.method}</td>
-          <td class="host">${f.host}</td><td class="path" title=${f.path}>${f.path}</td>
+          <td class="host">${fmtHost(f.host)}</td><td class="path" title=${f.path}>${f.path}</td>
           <td class="party" title=${f.party ?? ''}>${f.party ?? ''}</td><td>${categoryChip(f.category, f.firstParty)}</td>
           <td class="kinds">${kindChips(f.kinds)}</td><td>${verdictChip(f.verdict)}</td>
           <td>${f.status ?? f.error ?? ''}</td></tr>`)}
