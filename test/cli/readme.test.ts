@@ -28,7 +28,7 @@ const readmeLine = (prefix: string): string => {
 
 describe('the README, read by a newcomer', () => {
   it('shows the command only as `npx leakwatch …` or `npm start -- …` (a bare `leakwatch` is not on the PATH)', () => {
-    const bare = [...README.matchAll(/leakwatch (start|ca|analyze|export|purge|rules|--version|--help|-V)\b/g)]
+    const bare = [...README.matchAll(/leakwatch (start|ca|analyze|export|purge|rules|report|diff|--version|--help|-V)\b/g)]
       .filter((m) => !README.slice(Math.max(0, m.index - 4), m.index).endsWith('npx '))
       .map((m) => README.slice(Math.max(0, m.index - 30), m.index + 30).replace(/\n/g, ' '));
     expect(bare).toEqual([]);
