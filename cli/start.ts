@@ -181,6 +181,8 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
         queueDepth: pipelineRef.pending + recorder.stats().queued,
         dropped: recorder.stats().dropped,
       }),
+      // Live items carry the session they are recorded under.
+      stream: { session: session.name },
       log,
     }).catch((err: unknown) => {
       throw listenError('--dashboard-port', config.dashboardHost, config.dashboardPort, err);
