@@ -87,7 +87,8 @@ export function apiRouter(deps: ApiDeps): Router {
     if (!detail) return void res.status(404).json({ error: 'no such flow' });
     const ruleId = detail.flow.rule;
     const rule = ruleId ? (deps.rules().rules.find((x) => x.id === ruleId) ?? null) : null;
-    res.json({ ...detail, ruleInfo: rule });
+    // mode: the detail says whether a block applies now (enforce) or only would (observe).
+    res.json({ ...detail, ruleInfo: rule, mode: deps.rules().mode ?? null });
   });
 
   r.get('/summary', async (req, res) => {

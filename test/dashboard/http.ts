@@ -35,12 +35,12 @@ export function openWs(base: string, path: string, headers: Record<string, strin
   });
 }
 
-export async function until<T>(fn: () => T | undefined | false, ms = 3000): Promise<T> {
+export async function until<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 3000, what = 'timed out waiting'): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
+    if (Date.now() > end) throw new Error(what);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { getJSON, sendJSON } from '../api.js';
 import { chip, safeLink } from '../format.js';
+import { Md } from '../md.js';
 
 const ACTIONS = ['log', 'block', 'neutralize', 'strip', 'hold'];
 
@@ -47,8 +48,8 @@ export function RulesView() {
       <thead><tr><th>Rule</th><th>Party</th><th>Category</th><th>Action</th><th>Severity</th>${allTime ? html`<th>Hits</th>` : null}<th>Hits since start</th></tr></thead>
       <tbody>${rules.map((r) => html`<tr data-rule=${r.id}>
         <td class="rule-cell"><details><summary><code>${r.id}</code> <small class="muted">${r.pack}</small></summary>
-          ${r.explain ? html`<p>${r.explain}</p>` : null}
-          <p><b>Why: </b>${r.why}</p><p><b>Source: </b>${safeLink(r.cite)}</p><p><b>What to do: </b>${r.remediation}</p>
+          ${r.explain ? html`<p><${Md} text=${r.explain} /></p>` : null}
+          <p><b>Why: </b><${Md} text=${r.why} /></p><p><b>Source: </b>${safeLink(r.cite)}</p><p><b>What to do: </b><${Md} text=${r.remediation} /></p>
         </details></td>
         <td class="party" title=${r.party}>${r.party}</td>
         <td>${chip(r.category, `cat cat-${r.category}`)}</td><td class="action-cell"><select class="action-select" aria-label=${`action for ${r.id}`} value=${r.action} onChange=${(e) => setAction(r, e.currentTarget.value)}>
