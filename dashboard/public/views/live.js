@@ -32,6 +32,7 @@ function useFacets() {
 }
 
 function FilterBar({ params, facets }) {
+  const [show, setShow] = useState(false);
   const select = (key, label, options) => html`<label>${label}
     <select value=${params[key] || ''} onChange=${(e) => setFilter(params, key, e.currentTarget.value)}>
       <option value="">any</option>
@@ -40,11 +41,16 @@ function FilterBar({ params, facets }) {
   const input = (key, label, ph) => html`<label>${label}
     <input type="search" placeholder=${ph} value=${params[key] || ''}
       onInput=${(e) => setFilter(params, key, e.currentTarget.value)} /></label>`;
-  return html`<div class="filters" role="search">
+  const set = FILTERS.filter((k) => k !== 'q' && params[k]).length;
+  // On a phone the dropdowns fold behind one button; the search field always shows.
+  return html`<div class=${`filters ${show ? 'show' : ''}`} role="search">
     ${input('q', 'Search', 'host, path, value…')}
+    <button type="button" class="filters-toggle" aria-expanded=${show ? 'true' : 'false'} onClick=${() => setShow(!show)}>Filters${set ? ` (${set})` : ''}</button>
+    <span class="more">
     ${select('party', 'Party', facets.parties)} ${select('category', 'Category', facets.categories)}
     ${select('kind', 'Kind', facets.kinds)} ${select('type', 'Type', facets.types)} ${select('verdict', 'Verdict', facets.verdicts)}
     ${input('host', 'Host', 'exact host')}
+    </span>
     ${FILTERS.some((k) => params[k]) ? html`<button type="button" onClick=${() => location.replace('#/live')}>Clear</button>` : null}
   </div>`;
 }
@@ -92,7 +98,7 @@ function Row({ f }) {
     <td class="host c-host">${f.host}</td><td class="path c-path" title=${f.path}>${f.path}</td>
     <td class="party c-party" title=${f.party ?? ''}>${f.party ?? html`<span class="muted">no rule</span>`}</td>
     <td class="c-cat">${categoryChip(f.category, f.firstParty)}</td>
-    <td class="kinds c-kinds">${kindChips(f.kinds)}</td><td class="c-verdict">${verdictChip(f.verdict)}</td>
+    <td class="kinds c-kinds">${kindChips(f.kinds)}</td><td class="c-verdict">${tls ? html`<span class="muted">—</span>` : verdictChip(f.verdict)}</td>
     <td class="c-status">${tls ? html`<span class="chip tls">TLS failure</span>` : (f.status ?? f.error ?? '')}</td></tr>`;
 }
 

@@ -38,6 +38,10 @@ export function RulesView() {
   return html`<section class="rules">
     <div class="toolbar"><h2>Rules</h2>${view.mode ? chip(`mode: ${view.mode}`, 'action') : null}
       <input type="search" placeholder="filter rules" value=${q} onInput=${(e) => setQ(e.currentTarget.value)} /></div>
+    ${view.mode === 'observe' ? html`<p class="note-observe">Observe mode: nothing is blocked, stripped or held; rule actions and overrides are recorded as <b>would-</b> verdicts and apply when leakwatch runs with <code>--mode enforce</code>.</p>` : null}
+    ${overrides.length ? html`<div class="panel saved-overrides"><h3>Saved overrides (${overrides.length})</h3><ul>
+      ${overrides.map((o) => html`<li><code>${o.summary}</code> <span class="muted">${o.source === 'cli' ? 'command line' : 'dashboard'}${view.mode === 'observe' ? ' · applies in enforce mode' : ''}</span></li>`)}</ul>
+      <p class="muted">Change them under <a href="#/overrides">Overrides</a>.</p></div>` : null}
     ${view.rejected?.length ? html`<div class="panel rejected"><h3>Rejected (${view.rejected.length})</h3><ul>
       ${view.rejected.map((r) => html`<li><code>${r.message}</code></li>`)}</ul></div>` : null}
     <div class="panel"><h3>Packs</h3><table class="packs"><thead><tr><th>Pack</th><th>Rules</th><th>Description</th></tr></thead>

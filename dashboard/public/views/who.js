@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { getJSON } from '../api.js';
 import { currentSession, subscribe, subscribeSession } from '../live-state.js';
+import { partyColor } from '../colors.js';
 import { categoryChip, fmtDateTime, fmtShort, hashFor } from '../format.js';
 
 export const OUTCOMES = ['sent', 'answered', 'prevented', 'held'];
@@ -58,7 +59,7 @@ function PartyCell({ r }) {
   return html`<th scope="row" class="party">
     ${r.party === null
       ? html`<span class="name">${r.domain}</span> <span class="chip review" title="No rule pack knows this host: look at what it received">no rule — review</span>`
-      : html`<span class="name" title=${r.party}>${r.party}</span> ${[...r.categories].map((c) => categoryChip(c))}`}
+      : html`<span class="dot" style=${`background:${partyColor(r.party)}`} aria-hidden="true"></span><span class="name" title=${r.party}>${r.party}</span> ${[...r.categories].map((c) => categoryChip(c))}`}
     <small class="hosts">${r.party === null ? '' : `${r.domain}${hosts.length > 1 || hosts[0] !== r.domain ? ': ' : ''}`}${hosts.length > 1 || hosts[0] !== r.domain ? hosts.slice(0, 4).join(', ') : ''}${hosts.length > 4 ? ` +${hosts.length - 4}` : ''}</small>
   </th>`;
 }
