@@ -186,10 +186,7 @@ export function storeDataSource(queries: Queries, recorder: { stats(): RecorderS
 
     facets: () => queries.facets(),
 
-    storeCounts() {
-      const h = queries.health();
-      return { exchanges: h.exchanges, tlsFailures: h.tlsFailures };
-    },
+    storeCounts: () => queries.counts(),
 
     *exportFlows(q, format: ExportFormat, max) {
       const f = toFilter({ ...q, limit: Math.min(EXPORT_PAGE, max) });

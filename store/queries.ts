@@ -27,6 +27,8 @@ export interface Queries {
   exposure(opts?: { readonly session?: number }): ExposureCell[];
   /** The names each filter can take, from the store (for the UI's dropdowns). */
   facets(): Facets;
+  /** Stored exchanges and TLS failures: what the dashboard polls (cheaper than health()). */
+  counts(): { exchanges: number; tlsFailures: number };
   getFlow(id: number): FlowDetail | null;
   /** Party x kind cells, most frequent first. */
   summary(opts?: { readonly session?: number }): SummaryCell[];
@@ -79,13 +81,14 @@ export function createQueries(store: Store): Queries {
     if (!byName('types', f.type, 'e.type_id = ?')) return null;
     if (!byName('verdicts', f.verdict, 'e.verdict_id = ?')) return null;
     if (f.q !== undefined && f.q !== '') {
-      // The small string tables are searched once (the sub-selects are materialized), so each
-      // exchange costs two LIKEs on its own columns and a probe of its clustered findings.
+      // Every sub-select is materialized once per query (the string tables are small; the
+      // exchanges whose findings hold a matching value come from the findings_value index), so
+      // each exchange costs two LIKEs on its own columns and a few probes of in-memory sets.
       where.push(`(e.path LIKE ?1 ESCAPE '\\' OR (e.url IS NOT NULL AND e.url LIKE ?1 ESCAPE '\\')
         OR e.host_id IN (SELECT id FROM hosts_by_id WHERE name LIKE ?1 ESCAPE '\\')
         OR e.party_id IN (SELECT id FROM parties_by_id WHERE name LIKE ?1 ESCAPE '\\')
-        OR EXISTS (SELECT 1 FROM findings q WHERE q.exchange_id = e.id
-          AND q.value_id IN (SELECT id FROM values_by_id WHERE shown LIKE ?1 ESCAPE '\\')))`.replace(/\?1/g, '?'));
+        OR e.id IN (SELECT q.exchange_id FROM findings q
+          WHERE q.value_id IN (SELECT id FROM values_by_id WHERE shown LIKE ?1 ESCAPE '\\')))`.replace(/\?1/g, '?'));
       for (let i = 0; i < 5; i++) args.push(likeArg(f.q));
     }
     return { where, args };
@@ -198,6 +201,11 @@ export function createQueries(store: Store): Queries {
     return id === undefined ? 0 : (db.prepare('SELECT count(*) FROM exchanges WHERE type_id = ?').pluck().get(id) as number);
   };
 
+  const counts = (): { exchanges: number; tlsFailures: number } => ({
+    exchanges: db.prepare('SELECT coalesce(sum(flows), 0) FROM timeline').pluck().get() as number,
+    tlsFailures: tlsFailures(),
+  });
+
   const health = (): StoreHealth => {
     // From the aggregates, not count(*): the health endpoint is polled, and they are exact.
     const agg = db.prepare('SELECT coalesce(sum(flows), 0) AS x, coalesce(sum(leaks), 0) AS f FROM timeline').get() as { x: number; f: number };
@@ -216,5 +224,5 @@ export function createQueries(store: Store): Queries {
     };
   };
 
-  return { listFlows, countFlows, exposure, facets, getFlow, summary, timeline, sessions, health };
+  return { listFlows, countFlows, exposure, facets, counts, getFlow, summary, timeline, sessions, health };
 }
