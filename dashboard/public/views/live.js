@@ -66,7 +66,12 @@ function useSearch(query, active) {
     setRes((r) => ({ ...r, loading: true }));
     const t = setTimeout(() => {
       getJSON('/api/flows', { ...query, limit: PAGE, count: 1 }).then(
-        (r) => alive && setRes({ flows: r.flows, total: r.total, capped: r.totalCapped, done: r.flows.length < PAGE, loading: false, error: null }),
+        // A refresh of the same search keeps the older pages already loaded below the first.
+        (r) => alive && setRes((x) => {
+          const oldest = r.flows[r.flows.length - 1]?.id ?? Infinity;
+          const kept = x.key === key ? x.flows.filter((f) => f.id < oldest) : [];
+          return { key, flows: [...r.flows, ...kept], total: r.total, capped: r.totalCapped, done: kept.length ? x.done : r.flows.length < PAGE, loading: false, error: null };
+        }),
         (e) => alive && setRes((x) => ({ ...x, loading: false, error: e.message })),
       );
     }, 200);
