@@ -57,7 +57,7 @@ describe('who knows what pivot', () => {
 describe('copy as curl', () => {
   it('quotes for a POSIX shell and drops hop-by-hop headers', () => {
     const f = { method: 'POST', url: "https://x.example/a?b=it's" };
-    const req = { headers: [['Host', 'x.example'], ['Content-Type', 'application/json'], ['Connection', 'close']], body: { text: '{"a":"b\'c"}' } };
+    const req = { headers: [['Host', 'x.example'], ['Content-Type', 'application/json'], ['Connection', 'close']] as Array<[string, string]>, body: { text: '{"a":"b\'c"}' } };
     expect(curlOf(f, req)).toBe(`curl -X 'POST' 'https://x.example/a?b=it'\\''s' -H 'Content-Type: application/json' --data-raw '{"a":"b'\\''c"}'`);
   });
 });
