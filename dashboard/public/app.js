@@ -2,7 +2,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
-import { getJSON, Unauthorized } from './api.js';
+import { DOWN, getJSON, Unauthorized } from './api.js';
 import { currentSession, liveState, setSession, startLive, subscribe, subscribeSession } from './live-state.js';
 import { LiveView } from './views/live.js';
 import { WhoView } from './views/who.js';
@@ -123,8 +123,8 @@ function App() {
         <span aria-hidden="true">☰</span> Menu</button>
       <nav id="nav" aria-label="Views">${NAV.map(([id, label]) => html`<a href=${`#/${id}`} class=${current === id ? 'on' : ''} aria-current=${current === id ? 'page' : null}>${label}</a>`)}</nav>
       ${auth === 'ok' ? html`<${SessionPicker} sessions=${live.sessions} />` : null}
-      <span class=${`status s-${auth === 'ok' ? live.status : 'off'}`} title="live stream · exchanges stored">
-        ${auth === 'ok' ? `${live.status}${live.stored !== null && live.stored !== undefined ? ` · ${nf.format(live.stored)} stored` : ''}` : 'not signed in'}
+      <span role="status" class=${`status s-${auth === 'ok' ? live.status : 'off'}`} title="live stream · exchanges stored">
+        ${auth === 'ok' ? `${live.status === 'down' || live.status === 'reconnecting' ? DOWN : live.status}${live.stored !== null && live.stored !== undefined ? ` · ${nf.format(live.stored)} stored` : ''}` : 'not signed in'}
       </span>
     </header>
     <main>${auth === 'ok' ? html`<${HoldPanel} />` : null}${view}</main>`;

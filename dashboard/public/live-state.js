@@ -1,6 +1,6 @@
 // The live list shared by every view: filled from /api/flows, then kept current by the stream.
 // Views subscribe and re-render; the list is capped so a long session cannot eat the tab's memory.
-import { getJSON, openStream } from './api.js';
+import { getJSON, openStream, Unauthorized } from './api.js';
 
 const MAX = 3000;
 const PAGE = 300;
@@ -51,7 +51,18 @@ export async function refreshStored() {
 export async function startLive() {
   if (started) return;
   started = true;
-  const { flows } = await getJSON('/api/flows', { limit: PAGE });
+  let flows;
+  try {
+    ({ flows } = await getJSON('/api/flows', { limit: PAGE }));
+  } catch (err) {
+    started = false;
+    if (err instanceof Unauthorized) throw err;
+    // leakwatch is not running (or restarting): say so and try again by itself.
+    state.status = 'down';
+    notify();
+    setTimeout(() => startLive().catch(() => undefined), 3000);
+    return;
+  }
   if (flows.length < PAGE) state.complete = true;
   add([...flows].reverse());
   refreshStored().catch(() => undefined);

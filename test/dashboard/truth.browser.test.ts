@@ -51,6 +51,8 @@ let token: string;
 let browser: Browser;
 let page: Page;
 const problems: string[] = [];
+/** While leakwatch is stopped on purpose, the browser's failed requests are expected. */
+let down = false;
 
 async function api<T>(path: string): Promise<T> {
   const r = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${token}` } });
@@ -121,13 +123,10 @@ const READY: Record<(typeof VIEWS)[number], string> = {
   health: '.health .cards',
 };
 
-beforeAll(async () => {
-  ensureBuilt();
-  mkdirSync(SHOTS, { recursive: true });
-  dir = mkdtempSync(join(tmpdir(), 'lw-dash-truth-'));
-  origin = await startOrigin({ routes: { '*': (_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}') } });
+/** `leakwatch start` in enforce mode with the test pack; the hosts of the test map to the origin. */
+async function startProcess(dashboardPort: string): Promise<void> {
   const resolve = [UNRULED, TRACKER, ...WILD, PINNED].flatMap((h) => ['--resolve', `${h}=127.0.0.1:${origin.port}`]);
-  child = spawn(process.execPath, [MAIN, 'start', '--port', '0', '--dashboard-port', '0', '--data-dir', join(dir, 'lw'),
+  child = spawn(process.execPath, [MAIN, 'start', '--port', '0', '--dashboard-port', dashboardPort, '--data-dir', join(dir, 'lw'),
     '--rules', PACK, '--mode', 'enforce', '--identity', `email=${EMAIL}`, '--session', 'truth-test', ...resolve],
   { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -139,6 +138,21 @@ beforeAll(async () => {
   proxyPort = Number(m[1]);
   base = m[2]!;
   token = m[3]!;
+}
+
+async function stopProcess(): Promise<void> {
+  if (child && child.exitCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((r) => child!.once('exit', r));
+  }
+}
+
+beforeAll(async () => {
+  ensureBuilt();
+  mkdirSync(SHOTS, { recursive: true });
+  dir = mkdtempSync(join(tmpdir(), 'lw-dash-truth-'));
+  origin = await startOrigin({ routes: { '*': (_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}') } });
+  await startProcess('0');
 
   await sendAll(Array.from({ length: SEARCHED }, (_, i) => `http://${UNRULED}/pixel?i=${i}&e=${encodeURIComponent(EMAIL)}`));
   await sendAll([1, 2, 3].map((i) => `http://${TRACKER}/collect?n=${i}&email=${encodeURIComponent(EMAIL)}`));
@@ -154,7 +168,7 @@ beforeAll(async () => {
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+    if (msg.type() === 'error' && !down) problems.push(`console: ${msg.text()}`);
   });
   await page.goto(`${base}/?token=${token}`);
   await page.waitForFunction(() => location.hash === '#/who');
@@ -162,10 +176,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (child && child.exitCode === null) {
-    child.kill('SIGTERM');
-    await new Promise((r) => child!.once('exit', r));
-  }
+  await stopProcess();
   await origin?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -288,6 +299,19 @@ describe('the dashboard tells the truth (real process, Chromium)', () => {
     expect(await page.isVisible('header.top nav')).toBe(false);
     await page.setViewportSize({ width: 1440, height: 900 });
   });
+
+  it('says leakwatch is not running while it is down, and recovers by itself', async () => {
+    await open('#/health', '.health .cards');
+    const port = new URL(base).port;
+    down = true;
+    await stopProcess();
+    await page.waitForFunction(() => /leakwatch is not running — retrying/.test(document.querySelector('header .status')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /leakwatch is not running — retrying/.test(document.querySelector('.health')?.textContent ?? ''), undefined, { timeout: 5000 });
+    await startProcess(port);
+    await page.waitForFunction(() => /^live/.test(document.querySelector('header .status')?.textContent?.trim() ?? ''), undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => !/not running/.test(document.querySelector('.health')?.textContent ?? ''), undefined, { timeout: 5000 });
+    down = false;
+  }, 40_000);
 
   it('no page errors', () => {
     expect(problems).toEqual([]);
