@@ -10,6 +10,9 @@
  * - a client that does not trust the CA is shown as a TLS failure (mark, filter, Health, words),
  *   and the export keeps the failure type and error;
  * - keyboard only: Live -> an exchange -> back;
+ * - live items carry their session; on a phone a held request keeps Allow / Deny on screen, and a
+ *   denied one shows its findings as prevented;
+ * - stopped, the dashboard says "leakwatch is not running — retrying" and recovers by itself;
  * - no horizontal overflow at 390 px and no serious/critical axe-core violation on any view.
  * Screenshots of every view at both sizes go to test-artifacts/screenshots/.
  */
@@ -35,6 +38,7 @@ const UNRULED = 't.leakytracker.net';
 const TRACKER = 'collect.trackerco.net';
 const WILD = ['a.wildhost-one.org', 'b.wildhost-two.com'];
 const PINNED = 'secure.pinnedapp.net';
+const HELD = 'ask.holdme.org';
 const SEARCHED = 320;
 const SIZES = [
   { name: 'desktop', width: 1440, height: 900 },
@@ -125,7 +129,7 @@ const READY: Record<(typeof VIEWS)[number], string> = {
 
 /** `leakwatch start` in enforce mode with the test pack; the hosts of the test map to the origin. */
 async function startProcess(dashboardPort: string): Promise<void> {
-  const resolve = [UNRULED, TRACKER, ...WILD, PINNED].flatMap((h) => ['--resolve', `${h}=127.0.0.1:${origin.port}`]);
+  const resolve = [UNRULED, TRACKER, ...WILD, PINNED, HELD].flatMap((h) => ['--resolve', `${h}=127.0.0.1:${origin.port}`]);
   child = spawn(process.execPath, [MAIN, 'start', '--port', '0', '--dashboard-port', dashboardPort, '--data-dir', join(dir, 'lw'),
     '--rules', PACK, '--mode', 'enforce', '--identity', `email=${EMAIL}`, '--session', 'truth-test', ...resolve],
   { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -297,6 +301,30 @@ describe('the dashboard tells the truth (real process, Chromium)', () => {
     await page.click('header.top nav a[href="#/health"]');
     await page.waitForSelector('.health .cards');
     expect(await page.isVisible('header.top nav')).toBe(false);
+    await page.setViewportSize({ width: 1440, height: 900 });
+  });
+
+  it('on a phone a held request keeps Allow / Deny on screen; denied, its findings show as prevented', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await open('#/live', 'table.flows tbody tr');
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    const answer = httpViaProxy(proxyPort, `http://${HELD}/collect?email=${encodeURIComponent(EMAIL)}`);
+    await page.waitForSelector('.holds li.held');
+    expect(await page.textContent('.holds')).toContain(EMAIL);
+    for (const sel of ['.holds button[data-decision="allow"][data-scope="once"]', '.holds button[data-decision="deny"][data-scope="once"]']) {
+      const box = (await page.locator(sel).boundingBox())!;
+      expect(box.y).toBeGreaterThanOrEqual(0);
+      expect(box.y + box.height).toBeLessThanOrEqual(844);
+    }
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(SHOTS, 'holds-phone.png') });
+    await page.click('.holds button[data-decision="deny"][data-scope="once"]');
+    expect((await answer).status).toBe(403); // answered by leakwatch: it never reached the party
+    const flow = await until(async () => (await api<{ flows: Array<{ id: number }> }>(`/api/flows?host=${HELD}`)).flows[0], 5000, 'held exchange not recorded');
+    await open(`#/flow/${flow.id}`, '.detail h2');
+    await page.waitForSelector('.panel.prevented');
+    expect(await page.textContent('.panel.prevented h3')).toContain('prevented');
+    expect(await page.textContent('.panel.prevented')).toContain(EMAIL);
     await page.setViewportSize({ width: 1440, height: 900 });
   });
 
