@@ -45,6 +45,8 @@ export interface Running {
   reloadRules(reason?: string): boolean;
   /** Bound ports of the issue-7 listeners (absent / empty: not started). */
   readonly listeners: Listeners;
+  /** Overrides in force (flags and saved ones), one line each, for the start-up banner. */
+  savedOverrides(): readonly string[];
   /** Graceful stop: in-flight exchanges get up to graceMs, then everything is flushed. */
   close(graceMs?: number): Promise<void>;
 }
@@ -244,6 +246,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       caFingerprint: ca.fingerprintSha256,
       reloadRules: (reason = 'reload') => rulesReload.reload(reason),
       listeners,
+      savedOverrides: () => enforcement.api.listOverrides().map((o) => o.summary),
       async close(graceMs = 5000) {
         enforcement.close(); // pending holds are denied, so in-flight exchanges can finish
         await closeProxy(graceMs);
@@ -266,6 +269,13 @@ function interceptionLine(l: Listeners): string {
   return parts.length > 0 ? `  ${parts.join(' · ')}\n` : '';
 }
 
+/** Saved overrides change what the packs say: the banner lists them (in observe mode they only mark would-). */
+function overridesLine(list: readonly string[], mode: string): string {
+  if (list.length === 0) return '';
+  const shown = list.slice(0, 10).join(' · ') + (list.length > 10 ? ` · +${list.length - 10} more` : '');
+  return `  overrides${mode === 'observe' ? ' (apply in enforce mode)' : ''}: ${shown}\n`;
+}
+
 /** Runs until SIGINT/SIGTERM; `config` comes from validateStartFlags (cli/main.ts checks flags first). */
 export async function startCommand(config: StartConfig): Promise<void> {
   const log = createLogger();
@@ -273,7 +283,8 @@ export async function startCommand(config: StartConfig): Promise<void> {
   process.stdout.write(
     `leakwatch ${VERSION}: proxy ${running.proxyUrl} · dashboard ${running.dashboardUrl}/?token=${running.token}\n` +
       `  CA ${running.caPath} (SHA-256 ${running.caFingerprint}) · mode ${config.mode} · session ${running.sessionId}\n` +
-      interceptionLine(running.listeners),
+      interceptionLine(running.listeners) +
+      overridesLine(running.savedOverrides(), config.mode),
   );
   let stopping = false;
   const stop = (signal: string): void => {

@@ -57,6 +57,7 @@ let page: Page;
 const problems: string[] = [];
 /** While leakwatch is stopped on purpose, the browser's failed requests are expected. */
 let down = false;
+let startOutput = '';
 
 async function api<T>(path: string): Promise<T> {
   const r = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${token}` } });
@@ -131,13 +132,14 @@ const READY: Record<(typeof VIEWS)[number], string> = {
 async function startProcess(dashboardPort: string): Promise<void> {
   const resolve = [UNRULED, TRACKER, ...WILD, PINNED, HELD].flatMap((h) => ['--resolve', `${h}=127.0.0.1:${origin.port}`]);
   child = spawn(process.execPath, [MAIN, 'start', '--port', '0', '--dashboard-port', dashboardPort, '--data-dir', join(dir, 'lw'),
-    '--rules', PACK, '--mode', 'enforce', '--identity', `email=${EMAIL}`, '--session', 'truth-test', ...resolve],
+    '--rules', PACK, '--mode', 'enforce', '--identity', `email=${EMAIL}`, '--session', 'truth-test', '--block', 'blocked.example.net', ...resolve],
   { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const banner = /proxy http:\/\/127\.0\.0\.1:(\d+) · dashboard (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)/;
   await until(() => banner.test(out), 20_000, 'leakwatch did not start');
+  startOutput = out;
   const m = banner.exec(out)!;
   proxyPort = Number(m[1]);
   base = m[2]!;
@@ -238,6 +240,12 @@ describe('the dashboard tells the truth (real process, Chromium)', () => {
     expect(lines[0]!.url).toContain(PINNED);
     const csv = await apiText('/api/export?format=csv&type=tls-failure');
     expect(csv.split('\r\n')[1]).toContain(',tls-failure,');
+  });
+
+  it('overrides in force are listed in the start-up banner and the Rules view', async () => {
+    expect(startOutput).toContain('  overrides: block blocked.example.net\n');
+    await open('#/rules', '.saved-overrides');
+    expect(await page.textContent('.saved-overrides')).toContain('block blocked.example.net');
   });
 
   it('keyboard only: Live -> an exchange -> back', async () => {

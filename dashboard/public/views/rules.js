@@ -48,7 +48,7 @@ export function RulesView() {
       <tbody>${view.packs.map((p) => html`<tr><td><b>${p.pack}</b><br /><small class="muted">${p.file}</small></td><td class="num">${p.rules}</td>
         <td><small>${p.description}</small></td></tr>`)}</tbody></table></div>
     <p class="muted">${rules.length} of ${view.rules.length} rules. Open a rule for what it means, its source and what to do.</p>
-    <div class="table-wrap"><table class="rules-table">
+    <div class="table-wrap" tabindex="0" role="region" aria-label="Rules"><table class="rules-table">
       <thead><tr><th>Rule</th><th>Party</th><th>Category</th><th>Action</th><th>Severity</th>${allTime ? html`<th>Hits</th>` : null}<th>Hits since start</th></tr></thead>
       <tbody>${rules.map((r) => html`<tr data-rule=${r.id}>
         <td class="rule-cell"><details><summary><code>${r.id}</code> <small class="muted">${r.pack}</small></summary>
