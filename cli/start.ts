@@ -51,7 +51,7 @@ export interface Running {
   readonly caFingerprint: string;
   /** Load the rule packs again (SIGHUP); false when they are broken (the old rules stay). */
   reloadRules(reason?: string): boolean;
-  /** Bound ports of the issue-7 listeners (absent / empty: not started). */
+  /** Bound ports of the DNS, transparent and STUN listeners (absent / empty: not started). */
   readonly listeners: Listeners;
   /** Graceful stop: in-flight exchanges get up to graceMs, then everything is flushed. */
   close(graceMs?: number): Promise<void>;
@@ -221,6 +221,8 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
           refusedClients: clients.refusals(),
         },
       }),
+      // Live items carry the session they are recorded under.
+      stream: { session: session.name },
       log,
     }).catch((err: unknown) => {
       throw listenError('--dashboard-port', config.dashboardHost, config.dashboardPort, err);
@@ -340,7 +342,7 @@ export function startBanner(r: Pick<Running, 'proxyUrl' | 'dashboardUrl' | 'toke
     `leakwatch ${VERSION}: proxy ${r.proxyUrl} · dashboard ${r.dashboardUrl}/?token=${r.token}\n` +
     `  CA ${r.caPath} (SHA-256 ${r.caFingerprint})\n` +
     `  mode ${mode} · session "${r.sessionName}"\n` +
-    (r.savedOverrides.length > 0 ? `  saved overrides in force (dashboard → Overrides): ${shown.join(', ')}${more}\n` : '') +
+    (r.savedOverrides.length > 0 ? `  saved overrides in force (dashboard → Overrides)${mode === 'observe' ? ', acting in enforce mode only' : ''}: ${shown.join(', ')}${more}\n` : '') +
     interceptionLine(r.listeners) +
     `Next: trust the CA on each client (the dashboard's Setup page, or npx leakwatch ca --export DIR${dirFlag}), then set its proxy to ${r.proxyUrl}.\n`
   );

@@ -2,6 +2,7 @@
  * The JSON API under /api (the UI uses nothing else). Read-only for now; issue 6's overrides and
  * hold decisions will be POST routes here, already covered by the Origin guard in auth.ts.
  */
+import { once } from 'node:events';
 import express, { Router, type Request } from 'express';
 import type { DataSource, FlowQuery } from './data-source.js';
 import type { StreamHub } from './hub.js';
@@ -35,15 +36,53 @@ export function flowQuery(q: Request['query']): FlowQuery {
     category: text(q, 'category'),
     kind: text(q, 'kind'),
     host: text(q, 'host')?.toLowerCase(),
+    type: text(q, 'type'),
+    verdict: text(q, 'verdict'),
     q: text(q, 'q'),
   });
 }
+
+/** `total` is counted up to this; the UI then says "10,000+". */
+const COUNT_CAP = 10_000;
+const EXPORT_MAX = 100_000;
+const EXPORT_TYPES = { jsonl: 'application/x-ndjson', csv: 'text/csv; charset=utf-8', har: 'application/json' } as const;
 
 export function apiRouter(deps: ApiDeps): Router {
   const r = Router();
 
   r.get('/flows', async (req, res) => {
-    res.json({ flows: await deps.data.listFlows(flowQuery(req.query)) });
+    const q = flowQuery(req.query);
+    const flows = await deps.data.listFlows(q);
+    // The count is asked for once per filter (first page), not on every "load older".
+    if (text(req.query, 'count') !== '1') return void res.json({ flows });
+    const total = await deps.data.countFlows(q, COUNT_CAP);
+    res.json({ flows, total, totalCapped: total >= COUNT_CAP });
+  });
+
+  r.get('/export', async (req, res) => {
+    const format = text(req.query, 'format') ?? 'jsonl';
+    if (!(format in EXPORT_TYPES)) throw new BadRequest('format: jsonl, csv or har');
+    const f = format as keyof typeof EXPORT_TYPES;
+    const { limit: _page, ...q } = flowQuery(req.query);
+    const max = int(req.query, 'max', 1, EXPORT_MAX) ?? EXPORT_MAX;
+    res.setHeader('Content-Type', EXPORT_TYPES[f]);
+    res.setHeader('Content-Disposition', `attachment; filename="leakwatch.${f === 'jsonl' ? 'jsonl' : f}"`);
+    res.setHeader('Cache-Control', 'no-store');
+    // One page at a time, yielding to the event loop in between: the proxy shares this process.
+    for (const chunk of deps.data.exportFlows(q, f, max)) {
+      if (res.destroyed) return;
+      if (!res.write(chunk)) await once(res, 'drain');
+      else await new Promise((r) => setImmediate(r));
+    }
+    res.end();
+  });
+
+  r.get('/exposure', async (req, res) => {
+    res.json({ cells: await deps.data.exposure(defined({ session: text(req.query, 'session') })) });
+  });
+
+  r.get('/facets', async (_req, res) => {
+    res.json(await deps.data.facets());
   });
 
   // `leakwatch purge` calls this when leakwatch runs: the process erases the value from its store
@@ -65,7 +104,8 @@ export function apiRouter(deps: ApiDeps): Router {
     if (!detail) return void res.status(404).json({ error: 'no such flow' });
     const ruleId = detail.flow.rule;
     const rule = ruleId ? (deps.rules().rules.find((x) => x.id === ruleId) ?? null) : null;
-    res.json({ ...detail, ruleInfo: rule });
+    // mode: the detail says whether a block applies now (enforce) or only would (observe).
+    res.json({ ...detail, ruleInfo: rule, mode: deps.rules().mode ?? null });
   });
 
   r.get('/summary', async (req, res) => {
@@ -93,10 +133,11 @@ export function apiRouter(deps: ApiDeps): Router {
     res.json({ ...view, rules: view.rules.map((x) => ({ ...x, hitsSinceStart: hits.get(x.id) ?? 0 })) });
   });
 
-  r.get('/health', (_req, res) => {
+  r.get('/health', async (_req, res) => {
     const h = deps.health();
     res.json({
       ...h,
+      store: await deps.data.storeCounts(),
       flowsPerSecond: h.flowsPerSecond ?? deps.hub.rate(),
       recorder: deps.data.recorderStats(),
       stream: deps.streamStats(),

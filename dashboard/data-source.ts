@@ -49,8 +49,40 @@ export interface FlowQuery {
   category?: string;
   kind?: string;
   host?: string;
+  /** Exchange type: http, websocket, tls-failure, dns, stun. */
+  type?: string;
+  verdict?: string;
   q?: string;
 }
+
+/** What happened to a finding; see store/types.ts Outcome. */
+export type Outcome = 'sent' | 'answered' | 'prevented' | 'held';
+
+/** Party x host x kind x outcome, with the host's registrable domain. */
+export interface ExposureCell {
+  /** null: no rule matched the exchange. */
+  readonly party: string | null;
+  readonly category: string | null;
+  readonly host: string;
+  /** Registrable domain of the host (public suffix list), or the host itself (IP, localhost). */
+  readonly domain: string;
+  readonly kind: string;
+  readonly outcome: Outcome;
+  readonly count: number;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+}
+
+export interface Facets {
+  readonly parties: readonly string[];
+  readonly categories: readonly string[];
+  readonly kinds: readonly string[];
+  readonly types: readonly string[];
+  readonly verdicts: readonly string[];
+  readonly sessions: readonly SessionInfo[];
+}
+
+export type ExportFormat = 'jsonl' | 'csv' | 'har';
 
 export interface BodyView {
   readonly size: number;
@@ -134,4 +166,12 @@ export interface DataSource {
   timeline(q: { since: number; until: number; session?: string; bucketMs: number }): MaybePromise<TimelineBucket[]>;
   sessions(): MaybePromise<SessionInfo[]>;
   recorderStats(): RecorderStats;
+  /** Matching flows (paging ignored), counted up to `cap`. */
+  countFlows(q: FlowQuery, cap: number): MaybePromise<number>;
+  exposure(q: { session?: string }): MaybePromise<ExposureCell[]>;
+  facets(): MaybePromise<Facets>;
+  /** Stored counts for Health. */
+  storeCounts(): MaybePromise<{ exchanges: number; tlsFailures: number }>;
+  /** The flows matching `q` (newest first, at most `max`) in an export format, chunk by chunk. */
+  exportFlows(q: FlowQuery, format: ExportFormat, max: number): Iterable<string>;
 }

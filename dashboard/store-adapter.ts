@@ -2,14 +2,29 @@
  * The real store behind the dashboard's DataSource: maps store/queries.ts rows (epoch ms, numeric
  * session ids, findings apart) onto the dashboard's shapes. The only file that knows the store.
  */
+import { getDomain } from 'tldts';
+import { toHarEntry } from '../core/har.js';
 import { isCategory, isKind } from '../core/vocabulary.js';
+import { csvField } from '../store/export.js';
+import { auditOf, exchangeOf } from '../store/rebuild.js';
 import type { Queries } from '../store/queries.js';
 import type { FlowFilter, FlowRow, FlowDetail as StoreFlowDetail } from '../store/types.js';
 import { toBodyView } from './body-view.js';
-import type { DataSource, FlowDetail, FlowItem, FlowQuery, RecorderStats, WsMessageView } from './data-source.js';
+import type { DataSource, ExportFormat, FlowDetail, FlowItem, FlowQuery, RecorderStats, WsMessageView } from './data-source.js';
+
+/** Registrable domain (public suffix list); hosts without one (IPs, localhost) stand for themselves. */
+export function domainOf(host: string): string {
+  return getDomain(host, { allowPrivateDomains: true }) ?? host;
+}
+
+/** Export columns: the CLI's CSV plus what the dashboard shows (type, error). */
+const CSV_HEAD = ['id', 'time', 'session', 'type', 'method', 'url', 'status', 'error', 'error_message', 'category', 'party',
+  'rule', 'severity', 'verdict', 'kind', 'value', 'where', 'finding_method'];
 
 const PAGE = 1000;
 const WS_SIBLINGS = 100;
+/** Export pages are small: each is written between turns of the event loop the proxy shares. */
+const EXPORT_PAGE = 200;
 
 export function flowItemFromRow(r: FlowRow, leaks: FlowItem['leaks'] = []): FlowItem {
   return {
@@ -47,6 +62,8 @@ export function storeDataSource(queries: Queries, recorder: { stats(): RecorderS
     if (q.party !== undefined) f.party = q.party;
     if (q.host !== undefined) f.host = q.host;
     if (q.q !== undefined) f.q = q.q;
+    if (q.type !== undefined) f.type = q.type;
+    if (q.verdict !== undefined) f.verdict = q.verdict;
     if (q.category !== undefined) {
       if (!isCategory(q.category)) return null;
       f.category = q.category;
@@ -150,5 +167,63 @@ export function storeDataSource(queries: Queries, recorder: { stats(): RecorderS
 
     sessions: () => queries.sessions(),
     recorderStats: () => recorder.stats(),
+
+    countFlows(q, cap) {
+      const f = toFilter(q);
+      return f ? queries.countFlows(f, cap) : 0;
+    },
+
+    exposure(q) {
+      const id = q.session !== undefined ? sessionId(q.session) : undefined;
+      if (q.session !== undefined && id === undefined) return [];
+      const domains = new Map<string, string>();
+      return queries.exposure(id === undefined ? {} : { session: id }).map((c) => {
+        let domain = domains.get(c.host);
+        if (domain === undefined) domains.set(c.host, (domain = domainOf(c.host)));
+        return { ...c, domain };
+      });
+    },
+
+    facets: () => queries.facets(),
+
+    storeCounts: () => queries.counts(),
+
+    *exportFlows(q, format: ExportFormat, max) {
+      const f = toFilter({ ...q, limit: Math.min(EXPORT_PAGE, max) });
+      if (format === 'csv') yield CSV_HEAD.join(',') + '\r\n';
+      if (format === 'har') yield '{"log":{"version":"1.2","creator":{"name":"leakwatch","version":"0.1.0"},"entries":[';
+      let n = 0;
+      let before = q.before;
+      while (f && n < max) {
+        const page = queries.listFlows(before === undefined ? f : { ...f, before });
+        if (page.length === 0) break;
+        let chunk = '';
+        for (const r of page) {
+          if (n >= max) break;
+          const d = queries.getFlow(r.id);
+          if (!d) continue;
+          if (format === 'har') {
+            chunk += (n > 0 ? ',' : '') + JSON.stringify({
+              ...toHarEntry({ exchange: exchangeOf(d), audit: auditOf(d, d.findings, d.notes), session: d.session }),
+              _type: d.type, ...(d.error ? { _error: { code: d.error, message: d.errorMessage ?? '' } } : {}),
+            });
+          } else if (format === 'jsonl') {
+            chunk += JSON.stringify({ id: d.id, time: new Date(d.time).toISOString(), session: d.session, type: d.type,
+              method: d.method, url: d.url, status: d.status, error: d.error, errorMessage: d.errorMessage,
+              category: d.category, party: d.party, rule: d.rule, severity: d.severity, verdict: d.verdict,
+              leaks: d.findings.map((x) => ({ kind: x.kind, value: x.value, where: x.where, method: x.method })) }) + '\n';
+          } else {
+            const head = [d.id, new Date(d.time).toISOString(), d.session, d.type, d.method, d.url, d.status, d.error, d.errorMessage,
+              d.category, d.party, d.rule, d.severity, d.verdict];
+            const tails = d.findings.length ? d.findings.map((x) => [x.kind, x.value, x.where, x.method]) : [[null, null, null, null]];
+            for (const t of tails) chunk += [...head, ...t].map(csvField).join(',') + '\r\n';
+          }
+          n++;
+        }
+        yield chunk;
+        before = page[page.length - 1]!.id;
+      }
+      if (format === 'har') yield ']}}\n';
+    },
   };
 }

@@ -181,11 +181,57 @@ function v6(db: Database.Database): void {
   `);
 }
 
+/**
+ * v7: `exposure`, what each party (and each host) learned, split by outcome: 0 sent (the request
+ * carried it to the party), 1 answered (it came back in a response: the party told you, it did not
+ * learn it), 2 prevented (blocked or neutralized: it never left), 3 held (asked the user; the
+ * exchange's detail says whether it was allowed or denied). The summary table cannot tell these
+ * apart, and "who knows what" must not count a blocked request as data the party received.
+ * Filled by triggers so every writer keeps it exact. The recorder writes exchanges and findings in
+ * separate multi-row chunks, so a finding may arrive before or after its exchange: the finding
+ * trigger counts it when the exchange is already there, the exchange trigger counts the findings
+ * that came first. Each finding is counted exactly once. Deletes (purge, retention) remove
+ * findings while their exchange still exists, so one delete trigger keeps it exact (cells that
+ * reach zero stay, and readers skip them: deleting them per finding would scan the table).
+ * exchanges_type: the TLS-failure filter and count.
+ */
+const outcomeSql = (where: string): string => `CASE WHEN v.name IN ('block', 'neutralize') THEN 2 WHEN v.name = 'hold' THEN 3
+  WHEN ${where} LIKE 'response%' THEN 1 ELSE 0 END`;
+function v7(db: Database.Database): void {
+  const cell = (findingAlias: string, exchangeAlias: string) => `SELECT ${exchangeAlias}.session_id, ${exchangeAlias}.party_id,
+      ${exchangeAlias}.category_id, ${exchangeAlias}.host_id, ${findingAlias}.kind_id, ${outcomeSql('w.name')}, 1, ${exchangeAlias}.time, ${exchangeAlias}.time`;
+  const joins = (f: string, e: string) => `LEFT JOIN verdicts_by_id v ON v.id = ${e}.verdict_id LEFT JOIN wheres_by_id w ON w.id = ${f}.where_id`;
+  const upsert = `ON CONFLICT DO UPDATE SET count = count + 1, first_seen = min(first_seen, excluded.first_seen),
+      last_seen = max(last_seen, excluded.last_seen)`;
+  db.exec(`
+    CREATE TABLE exposure (session_id INTEGER NOT NULL, party_id INTEGER NOT NULL, category_id INTEGER NOT NULL,
+      host_id INTEGER NOT NULL, kind_id INTEGER NOT NULL, outcome INTEGER NOT NULL, count INTEGER NOT NULL,
+      first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+      PRIMARY KEY (session_id, party_id, category_id, host_id, kind_id, outcome)) WITHOUT ROWID;
+    INSERT INTO exposure ${cell('f', 'e')}
+      FROM findings f JOIN exchanges e ON e.id = f.exchange_id ${joins('f', 'e')} WHERE true
+      ON CONFLICT DO UPDATE SET count = count + 1, first_seen = min(first_seen, excluded.first_seen),
+      last_seen = max(last_seen, excluded.last_seen);
+    CREATE TRIGGER exposure_finding AFTER INSERT ON findings BEGIN
+      INSERT INTO exposure ${cell('NEW', 'e')} FROM exchanges e ${joins('NEW', 'e')} WHERE e.id = NEW.exchange_id ${upsert};
+    END;
+    CREATE TRIGGER exposure_exchange AFTER INSERT ON exchanges BEGIN
+      INSERT INTO exposure ${cell('f', 'NEW')} FROM findings f ${joins('f', 'NEW')} WHERE f.exchange_id = NEW.id ${upsert};
+    END;
+    CREATE TRIGGER exposure_gone AFTER DELETE ON findings BEGIN
+      UPDATE exposure SET count = count - 1 WHERE (session_id, party_id, category_id, host_id, kind_id, outcome) =
+        (SELECT e.session_id, e.party_id, e.category_id, e.host_id, OLD.kind_id, ${outcomeSql('(SELECT name FROM wheres_by_id WHERE id = OLD.where_id)')}
+         FROM exchanges e LEFT JOIN verdicts_by_id v ON v.id = e.verdict_id WHERE e.id = OLD.exchange_id);
+    END;
+    CREATE INDEX exchanges_type ON exchanges(type_id, id);
+  `);
+}
+
 /** findings_v.id = exchange_id * this + n: unique while an exchange has fewer findings (it does: see write.ts). */
 export const FINDING_ID_SPAN = 65536;
 
 /** The ladder: index i holds the step to version i + 1. */
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function schemaVersion(db: Database.Database): number {

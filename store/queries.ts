@@ -8,7 +8,7 @@ import { bodyView, PART_REQUEST, PART_RESPONSE, PART_WEBSOCKET, unpackDetails, t
 import type { Store } from './db.js';
 import { createFlowMapper, FLOW_COLUMNS, type RawFlow } from './flow-rows.js';
 import { schemaVersion } from './migrations.js';
-import type { FindingRow, FlowDetail, FlowFilter, FlowRow, SessionRow, StoreHealth, SummaryCell, TimelinePoint } from './types.js';
+import type { ExposureCell, Facets, FindingRow, FlowDetail, FlowFilter, FlowRow, SessionRow, StoreHealth, SummaryCell, TimelinePoint } from './types.js';
 
 export interface TimelineQuery {
   readonly since?: number;
@@ -21,6 +21,14 @@ export interface TimelineQuery {
 export interface Queries {
   /** Newest first. Page with `before: lastRow.id`. */
   listFlows(filter?: FlowFilter): FlowRow[];
+  /** How many flows match (ignoring limit/before), counted up to `cap`: more is reported as `cap`. */
+  countFlows(filter?: FlowFilter, cap?: number): number;
+  /** Party x host x kind x outcome cells (what each party learned, answered or was prevented from). */
+  exposure(opts?: { readonly session?: number }): ExposureCell[];
+  /** The names each filter can take, from the store (for the UI's dropdowns). */
+  facets(): Facets;
+  /** Stored exchanges and TLS failures: what the dashboard polls (cheaper than health()). */
+  counts(): { exchanges: number; tlsFailures: number };
   getFlow(id: number): FlowDetail | null;
   /** Party x kind cells, most frequent first. */
   summary(opts?: { readonly session?: number }): SummaryCell[];
@@ -30,6 +38,8 @@ export interface Queries {
   sessions(): SessionRow[];
   health(): StoreHealth;
 }
+
+const OUTCOMES = ['sent', 'answered', 'prevented', 'held'] as const;
 
 const likeArg = (q: string): string => `%${q.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
 const fileSize = (f: string): number => {
@@ -48,10 +58,11 @@ export function createQueries(store: Store): Queries {
   const details = db.prepare('SELECT data FROM details WHERE exchange_id = ?').pluck();
   const body = db.prepare('SELECT b.enc, o.size, o.truncated, b.data FROM bodies o JOIN blobs b ON b.id = o.blob_id WHERE o.key = ?');
 
-  const listFlows = (f: FlowFilter = {}): FlowRow[] => {
+  /** WHERE clause and arguments of a flow filter; null when a name cannot match anything. */
+  const filterSql = (f: FlowFilter): { where: string[]; args: unknown[] } | null => {
     const where: string[] = [];
     const args: unknown[] = [];
-    const byName = (table: 'hosts' | 'parties' | 'categories' | 'kinds', name: string | undefined, sql: string): boolean => {
+    const byName = (table: 'hosts' | 'parties' | 'categories' | 'kinds' | 'types' | 'verdicts', name: string | undefined, sql: string): boolean => {
       if (name === undefined) return true;
       const id = intern.lookup(table, name);
       if (id === undefined) return false;
@@ -63,23 +74,72 @@ export function createQueries(store: Store): Queries {
     if (f.since !== undefined) (where.push('e.time >= ?'), args.push(f.since));
     if (f.until !== undefined) (where.push('e.time < ?'), args.push(f.until));
     if (f.session !== undefined) (where.push('e.session_id = ?'), args.push(f.session));
-    if (!byName('hosts', f.host, 'e.host_id = ?')) return [];
-    if (!byName('parties', f.party, 'e.party_id = ?')) return [];
-    if (!byName('categories', f.category, 'e.category_id = ?')) return [];
-    if (!byName('kinds', f.kind, 'EXISTS (SELECT 1 FROM findings k WHERE k.exchange_id = e.id AND k.kind_id = ?)')) return [];
+    if (!byName('hosts', f.host, 'e.host_id = ?')) return null;
+    if (!byName('parties', f.party, 'e.party_id = ?')) return null;
+    if (!byName('categories', f.category, 'e.category_id = ?')) return null;
+    if (!byName('kinds', f.kind, 'EXISTS (SELECT 1 FROM findings k WHERE k.exchange_id = e.id AND k.kind_id = ?)')) return null;
+    if (!byName('types', f.type, 'e.type_id = ?')) return null;
+    if (!byName('verdicts', f.verdict, 'e.verdict_id = ?')) return null;
     if (f.q !== undefined && f.q !== '') {
-      where.push(`(e.path LIKE ?1 ESCAPE '\\' OR e.url LIKE ?1 ESCAPE '\\'
+      // Every sub-select is materialized once per query (the string tables are small; the
+      // exchanges whose findings hold a matching value come from the findings_value index), so
+      // each exchange costs two LIKEs on its own columns and a few probes of in-memory sets.
+      where.push(`(e.path LIKE ?1 ESCAPE '\\' OR (e.url IS NOT NULL AND e.url LIKE ?1 ESCAPE '\\')
         OR e.host_id IN (SELECT id FROM hosts_by_id WHERE name LIKE ?1 ESCAPE '\\')
         OR e.party_id IN (SELECT id FROM parties_by_id WHERE name LIKE ?1 ESCAPE '\\')
-        OR EXISTS (SELECT 1 FROM findings q JOIN values_by_id v ON v.id = q.value_id
-          WHERE q.exchange_id = e.id AND v.shown LIKE ?1 ESCAPE '\\'))`.replace(/\?1/g, '?'));
+        OR e.id IN (SELECT q.exchange_id FROM findings q
+          WHERE q.value_id IN (SELECT id FROM values_by_id WHERE shown LIKE ?1 ESCAPE '\\')))`.replace(/\?1/g, '?'));
       for (let i = 0; i < 5; i++) args.push(likeArg(f.q));
     }
-    const limit = Math.max(1, Math.min(1000, Math.floor(f.limit ?? 100)));
-    const sql = `SELECT ${FLOW_COLUMNS} FROM exchanges e ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-      ORDER BY e.id DESC LIMIT ${limit}`;
-    return (db.prepare(sql).all(...args) as RawFlow[]).map(toRow);
+    return { where, args };
   };
+  const whereOf = (w: string[]): string => (w.length ? 'WHERE ' + w.join(' AND ') : '');
+
+  const listFlows = (f: FlowFilter = {}): FlowRow[] => {
+    const s = filterSql(f);
+    if (!s) return [];
+    const limit = Math.max(1, Math.min(1000, Math.floor(f.limit ?? 100)));
+    const sql = `SELECT ${FLOW_COLUMNS} FROM exchanges e ${whereOf(s.where)} ORDER BY e.id DESC LIMIT ${limit}`;
+    return (db.prepare(sql).all(...s.args) as RawFlow[]).map(toRow);
+  };
+
+  const countFlows = (f: FlowFilter = {}, cap = 100_000): number => {
+    const { before: _paging, ...all } = f;
+    const s = filterSql(all);
+    if (!s) return 0;
+    const n = Math.max(1, Math.floor(cap));
+    return db.prepare(`SELECT count(*) FROM (SELECT 1 FROM exchanges e ${whereOf(s.where)} LIMIT ${n})`).pluck().get(...s.args) as number;
+  };
+
+  const exposure = (opts: { readonly session?: number } = {}): ExposureCell[] => {
+    const rows = db.prepare(`SELECT party_id, category_id, host_id, kind_id, outcome, sum(count) AS count,
+      min(first_seen) AS first, max(last_seen) AS last FROM exposure ${opts.session !== undefined ? 'WHERE session_id = ?' : ''}
+      GROUP BY party_id, category_id, host_id, kind_id, outcome HAVING sum(count) > 0`)
+      .all(...(opts.session !== undefined ? [opts.session] : [])) as Array<Record<string, number>>;
+    return rows.map((r) => ({
+      party: intern.name('parties', r['party_id']!),
+      category: intern.name('categories', r['category_id']!) as Category | null,
+      host: intern.name('hosts', r['host_id']!) ?? '',
+      kind: intern.name('kinds', r['kind_id']!) as Kind,
+      outcome: OUTCOMES[r['outcome']!] ?? 'sent',
+      count: r['count']!,
+      firstSeen: r['first']!,
+      lastSeen: r['last']!,
+    }));
+  };
+
+  const names = (table: string, column: string): string[] =>
+    db.prepare(`SELECT name FROM ${table}_by_id WHERE id IN (SELECT DISTINCT ${column} FROM exposure UNION SELECT DISTINCT ${column} FROM summary) ORDER BY name`)
+      .pluck().all() as string[];
+  const facets = (): Facets => ({
+    // Parties, categories and kinds come from the aggregates (small), not a scan of exchanges.
+    parties: names('parties', 'party_id'),
+    categories: names('categories', 'category_id'),
+    kinds: names('kinds', 'kind_id'),
+    types: db.prepare('SELECT name FROM types_by_id ORDER BY name').pluck().all() as string[],
+    verdicts: db.prepare('SELECT name FROM verdicts_by_id ORDER BY name').pluck().all() as string[],
+    sessions: sessions(),
+  });
 
   const getFlow = (id: number): FlowDetail | null => {
     const raw = one.get(id) as RawFlow | undefined;
@@ -136,6 +196,16 @@ export function createQueries(store: Store): Queries {
       (SELECT count(*) FROM exchanges e WHERE e.session_id = s.id) AS flows FROM sessions_by_id s ORDER BY s.id DESC`)
       .all() as SessionRow[]);
 
+  const tlsFailures = (): number => {
+    const id = intern.lookup('types', 'tls-failure');
+    return id === undefined ? 0 : (db.prepare('SELECT count(*) FROM exchanges WHERE type_id = ?').pluck().get(id) as number);
+  };
+
+  const counts = (): { exchanges: number; tlsFailures: number } => ({
+    exchanges: db.prepare('SELECT coalesce(sum(flows), 0) FROM timeline').pluck().get() as number,
+    tlsFailures: tlsFailures(),
+  });
+
   const health = (): StoreHealth => {
     // From the aggregates, not count(*): the health endpoint is polled, and they are exact.
     const agg = db.prepare('SELECT coalesce(sum(flows), 0) AS x, coalesce(sum(leaks), 0) AS f FROM timeline').get() as { x: number; f: number };
@@ -148,10 +218,11 @@ export function createQueries(store: Store): Queries {
       sessions: db.prepare('SELECT count(*) FROM sessions_by_id').pluck().get() as number,
       oldest: span.o,
       newest: span.n,
+      tlsFailures: tlsFailures(),
       fileBytes: fileSize(store.file),
       walBytes: fileSize(store.file + '-wal'),
     };
   };
 
-  return { listFlows, getFlow, summary, timeline, sessions, health };
+  return { listFlows, countFlows, exposure, facets, counts, getFlow, summary, timeline, sessions, health };
 }

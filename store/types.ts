@@ -24,8 +24,40 @@ export interface FlowFilter {
   readonly kind?: Kind;
   /** Exact host (lower-case, no port). */
   readonly host?: string;
-  /** Free text, case-insensitive substring of host, path, party or a finding's stored value. */
+  /** Exchange type (http, websocket, tls-failure, dns, stun). */
+  readonly type?: string;
+  /** Verdict, e.g. block or would-block. */
+  readonly verdict?: string;
+  /** Free text, case-insensitive substring of host, path, url, party or a finding's stored value. */
   readonly q?: string;
+}
+
+/**
+ * What happened to a finding: `sent` the party received it; `answered` it came back in a response
+ * (the party told it to you); `prevented` leakwatch blocked or neutralized the request; `held`
+ * the user was asked (the exchange says whether it was then allowed or denied).
+ */
+export type Outcome = 'sent' | 'answered' | 'prevented' | 'held';
+
+/** One cell of the party x host x kind x outcome aggregate. */
+export interface ExposureCell {
+  readonly party: string | null;
+  readonly category: Category | null;
+  readonly host: string;
+  readonly kind: Kind;
+  readonly outcome: Outcome;
+  readonly count: number;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+}
+
+export interface Facets {
+  readonly parties: readonly string[];
+  readonly categories: readonly string[];
+  readonly kinds: readonly string[];
+  readonly types: readonly string[];
+  readonly verdicts: readonly string[];
+  readonly sessions: readonly SessionRow[];
 }
 
 /** One line of the flow list. */
@@ -143,6 +175,8 @@ export interface StoreHealth {
   readonly sessions: number;
   readonly oldest: number | null;
   readonly newest: number | null;
+  /** Recorded TLS failures (a client that does not trust the CA, or pins certificates). */
+  readonly tlsFailures: number;
   readonly fileBytes: number;
   readonly walBytes: number;
 }

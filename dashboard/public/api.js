@@ -3,10 +3,26 @@
 
 export class Unauthorized extends Error {}
 
+/** What a failed fetch means here: the browser's "Failed to fetch" says nothing to a user. */
+export const DOWN = 'leakwatch is not running — retrying';
+
+async function request(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch {
+    throw new Error(DOWN);
+  }
+}
+
+/** `path?query` with the empty parameters left out. */
+export function withQuery(path, params) {
+  const qs = params ? new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== '')) : null;
+  return qs && [...qs].length ? `${path}?${qs}` : path;
+}
+
 export async function getJSON(path, params) {
-  const qs = params ? new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== '')) : null;
-  const url = qs && [...qs].length ? `${path}?${qs}` : path;
-  const res = await fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  const url = withQuery(path, params);
+  const res = await request(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
   if (res.status === 401) throw new Unauthorized('unauthorized');
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(body.error || `HTTP ${res.status}`);
@@ -18,7 +34,7 @@ export async function getJSON(path, params) {
  * refuses both without them.
  */
 export async function sendJSON(method, path, body) {
-  const res = await fetch(path, {
+  const res = await request(path, {
     method,
     credentials: 'same-origin',
     headers: { Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },

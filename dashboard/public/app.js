@@ -2,8 +2,8 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
-import { getJSON, Unauthorized } from './api.js';
-import { liveState, startLive, subscribe } from './live-state.js';
+import { DOWN, getJSON, Unauthorized } from './api.js';
+import { currentSession, liveState, setSession, startLive, subscribe, subscribeSession } from './live-state.js';
 import { LiveView } from './views/live.js';
 import { WhoView } from './views/who.js';
 import { DetailView } from './views/detail.js';
@@ -44,19 +44,46 @@ function useRoute() {
 }
 
 function useLiveStatus() {
-  const [s, setS] = useState({ status: liveState().status, n: liveState().flows.length });
-  useEffect(() => subscribe((st) => setS({ status: st.status, n: st.flows.length })), []);
+  const pick = (st) => ({ status: st.status, stored: st.stored, sessions: st.sessions ?? [] });
+  const [s, setS] = useState(pick(liveState()));
+  useEffect(() => subscribe((st) => setS(pick(st))), []);
   return s;
 }
 
 function SignIn() {
+  const [token, setToken] = useState('');
+  const here = `${location.protocol}//${location.host}`;
+  const submit = (e) => {
+    e.preventDefault();
+    const t = token.trim();
+    // The server checks it, sets the HttpOnly cookie and redirects back without the token.
+    if (t) location.href = `/?token=${encodeURIComponent(t)}`;
+  };
   return html`<section class="panel signin">
     <h2>Sign in</h2>
-    <p>This dashboard shows personal data, so it needs the token that <code>leakwatch start</code> printed as a link
-      (<code>http://127.0.0.1:8081/?token=…</code>). Open that link in this browser; it sets a cookie and brings you back here.</p>
-    <p>The token is also in <code>&lt;data-dir&gt;/dashboard-token</code>. The <a href="#/setup">Setup</a> page works without it.</p>
+    <p>This dashboard shows personal data, so it needs the token that <code>leakwatch start</code> printed as a link:
+      <code>${here}/?token=…</code>. Open that link in this browser; it sets a cookie and brings you back here.</p>
+    <form class="inline" onSubmit=${submit}>
+      <label>Paste the token<input type="password" autocomplete="off" spellcheck="false" value=${token} onInput=${(e) => setToken(e.currentTarget.value)} /></label>
+      <button type="submit">Sign in</button>
+    </form>
+    <p>The token is in the file <code>dashboard-token</code> in leakwatch's data dir: <code>~/.leakwatch/dashboard-token</code>
+      unless you started it with <code>--data-dir DIR</code> or <code>LEAKWATCH_DATA_DIR</code>
+      (<code>cat ~/.leakwatch/dashboard-token</code>). The <a href="#/setup">Setup</a> page works without it.</p>
   </section>`;
 }
+
+function SessionPicker({ sessions }) {
+  const [value, setValue] = useState(currentSession());
+  useEffect(() => subscribeSession(setValue), []);
+  return html`<label class="session">Session
+    <select value=${value} onChange=${(e) => setSession(e.currentTarget.value)}>
+      <option value="">all sessions</option>
+      ${sessions.map((x) => html`<option value=${String(x.id)}>${x.name} (${x.flows})</option>`)}
+    </select></label>`;
+}
+
+const nf = new Intl.NumberFormat('en');
 
 function App() {
   const route = useRoute();
@@ -91,11 +118,16 @@ function App() {
   else view = html`<${WhoView} />`;
 
   const current = route.name === 'flow' ? 'live' : route.name || 'who';
-  return html`<header class="top">
+  const [menu, setMenu] = useState(false);
+  useEffect(() => setMenu(false), [route.name, route.arg]);
+  return html`<header class=${`top ${menu ? 'open' : ''}`}>
       <a class="brand" href="#/who">leakwatch</a>
-      <nav>${NAV.map(([id, label]) => html`<a href=${`#/${id}`} class=${current === id ? 'on' : ''}>${label}</a>`)}</nav>
-      <span class=${`status s-${auth === 'ok' ? live.status : 'off'}`} title="live stream">
-        ${auth === 'ok' ? `${live.status} · ${live.n} flows` : 'not signed in'}
+      <button type="button" class="menu-btn" aria-expanded=${menu ? 'true' : 'false'} aria-controls="nav" onClick=${() => setMenu(!menu)}>
+        <span aria-hidden="true">☰</span> Menu</button>
+      <nav id="nav" aria-label="Views">${NAV.map(([id, label]) => html`<a href=${`#/${id}`} class=${current === id ? 'on' : ''} aria-current=${current === id ? 'page' : null}>${label}</a>`)}</nav>
+      ${auth === 'ok' ? html`<${SessionPicker} sessions=${live.sessions} />` : null}
+      <span role="status" class=${`status s-${auth === 'ok' ? live.status : 'off'}`} title="live stream · exchanges stored">
+        ${auth === 'ok' ? `${live.status === 'down' || live.status === 'reconnecting' ? DOWN : live.status}${live.stored !== null && live.stored !== undefined ? ` · ${nf.format(live.stored)} stored` : ''}` : 'not signed in'}
       </span>
     </header>
     <main>${auth === 'ok' ? html`<${HoldPanel} />` : null}${view}</main>`;

@@ -36,5 +36,5 @@ export function openWs(base: string, path: string, headers: Record<string, strin
   });
 }
 
-export const until = <T>(fn: () => T | undefined | false, ms = 3000): Promise<T> =>
-  untilHelper(fn, { timeoutMs: ms, intervalMs: 20 }) as Promise<T>;
+export const until = <T>(fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 3000, what = 'a dashboard condition'): Promise<T> =>
+  untilHelper(fn, { timeoutMs: ms, intervalMs: 20, what }) as Promise<T>;

@@ -14,7 +14,8 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-const PROTECTED = ['/api/flows', '/api/flows/1', '/api/summary', '/api/timeline', '/api/rules', '/api/health', '/api/sessions', '/metrics'];
+const PROTECTED = ['/api/flows', '/api/flows/1', '/api/summary', '/api/exposure', '/api/facets', '/api/export', '/api/timeline', '/api/rules',
+  '/api/health', '/api/sessions', '/metrics'];
 
 describe('auth', () => {
   it('refuses every protected route without the token', async () => {
@@ -160,6 +161,26 @@ describe('API and metrics', () => {
     expect(sum.find((c: { kind: string }) => c.kind === 'email').count).toBe(1);
     const tl = JSON.parse((await raw(h.base, '/api/timeline', bearer())).body);
     expect(tl.buckets.length).toBeGreaterThan(0);
+  });
+
+  it('counts, exposes by outcome and domain, lists facets and exports a filter', async () => {
+    const json = async (p: string) => JSON.parse((await raw(h.base, p, bearer())).body);
+    expect(await json('/api/flows?kind=email&count=1')).toMatchObject({ total: 1, totalCapped: false });
+    const cells = (await json('/api/exposure')).cells as Array<Record<string, unknown>>;
+    expect(cells).toContainEqual(expect.objectContaining({ host: 'vector.im', domain: 'vector.im', kind: 'email', outcome: 'sent', count: 1 }));
+    const facets = await json('/api/facets');
+    expect(facets.kinds).toContain('email');
+    expect(facets.sessions.length).toBeGreaterThan(0);
+    const csv = await raw(h.base, '/api/export?format=csv&kind=email', bearer());
+    expect(csv.headers['content-disposition']).toContain('leakwatch.csv');
+    const lines = csv.body.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('id,time,session,type,method,url,status,error,error_message,category,party,rule,severity,verdict,kind,value,where,finding_method');
+    expect(lines.slice(1).some((l) => l.includes(',email,alice@example.org,'))).toBe(true);
+    const har = JSON.parse((await raw(h.base, '/api/export?format=har&kind=email', bearer())).body);
+    expect(har.log.entries).toHaveLength(1);
+    expect(har.log.entries[0]._type).toBe('http');
+    expect((await raw(h.base, '/api/export?format=xml', bearer())).status).toBe(400);
+    expect((await json('/api/health')).store).toMatchObject({ exchanges: expect.any(Number), tlsFailures: 0 });
   });
 
   it('exposes Prometheus text with HELP and TYPE lines', async () => {

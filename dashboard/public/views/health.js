@@ -16,6 +16,7 @@ export function HealthView() {
   const [h, setH] = useState(null);
   const [error, setError] = useState(null);
   useEffect(() => {
+    // Polled, so it recovers by itself when leakwatch comes back.
     const load = () => getJSON('/api/health').then((x) => (setH(x), setError(null)), (e) => setError(e.message));
     load();
     const t = setInterval(load, 2000);
@@ -33,6 +34,9 @@ export function HealthView() {
       ${card('recorder queue', r.queued ?? '—', r.queued > 1000)}
       ${card('dropped records', h.dropped, h.dropped > 0)}
       ${card('records written', r.written ?? '—')}
+      ${card('exchanges stored', h.store?.exchanges ?? '—')}
+      <a class=${`card link ${h.store?.tlsFailures > 0 ? 'warn' : ''}`} href="#/live?type=tls-failure"><div class="v">${h.store?.tlsFailures ?? 0}</div>
+        <div class="l">TLS failures (clients that refuse the CA or pin certificates)</div></a>
       ${card('write failures', r.failures ?? 0, r.failures > 0)}
       ${card('stream clients', s.clients ?? 0)}
       ${card('uptime', dur(h.uptimeSeconds))}

@@ -42,7 +42,7 @@ export function OverridesView() {
         <button type="submit">Allow client</button></form>
     </div>
     ${list === null ? html`<p class="muted">Loading…</p>` : list.length === 0 ? html`<p class="empty">No overrides: the rule packs apply as written.</p>`
-      : html`<div class="table-wrap"><table class="overrides-table"><thead><tr><th>What</th><th>Kind</th><th>From</th><th>Added</th><th>Expires</th><th></th></tr></thead>
+      : html`<div class="table-wrap" tabindex="0" role="region" aria-label="Overrides in force"><table class="overrides-table"><thead><tr><th>What</th><th>Kind</th><th>From</th><th>Added</th><th>Expires</th><th></th></tr></thead>
         <tbody>${list.map((o) => html`<tr data-override=${o.id}>
           <td><code>${o.summary}</code></td><td>${chip(KIND_LABEL[o.kind] || o.kind, 'action')}</td>
           <td>${o.source === 'cli' ? 'command line' : 'dashboard'}</td><td>${o.createdAt ? fmtDateTime(o.createdAt) : '—'}</td>

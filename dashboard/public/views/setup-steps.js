@@ -1,4 +1,5 @@
-// Per-platform instructions for the Setup view. PROXY and PAC are replaced with real values.
+// Per-platform instructions for the Setup view. PROXY and PAC are replaced with real values;
+// `backticks` mark a command, shown as a code block with a copy button.
 export const STEPS = [
   {
     title: 'Firefox',
@@ -11,7 +12,7 @@ export const STEPS = [
   {
     title: 'Chrome / Chromium',
     steps: [
-      'Start a separate profile through the proxy: chromium --proxy-server=PROXY --user-data-dir=/tmp/lw-profile (or set the system proxy / PAC).',
+      'Start a separate profile through the proxy (or set the system proxy / PAC): `chromium --proxy-server=PROXY --user-data-dir=/tmp/lw-profile`',
       'Settings → Privacy and security → Security → Manage certificates → Authorities → Import leakwatch-ca.pem and trust it for websites (on Windows and macOS Chrome uses the system store).',
     ],
   },
@@ -36,8 +37,8 @@ export const STEPS = [
   {
     title: 'Element Desktop',
     steps: [
-      'Start it through the proxy: element-desktop --proxy-server=PROXY (Electron takes Chromium flags), or set the system proxy.',
-      'Trust the CA in the operating system store (Linux: copy leakwatch-ca.pem to /usr/local/share/ca-certificates/leakwatch-ca.crt and run update-ca-certificates; macOS: Keychain Access, "Always Trust"; Windows: certmgr → Trusted Root Certification Authorities). Linux Chromium-based apps read the NSS store: certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n leakwatch -i leakwatch-ca.pem.',
+      'Start it through the proxy (Electron takes Chromium flags), or set the system proxy: `element-desktop --proxy-server=PROXY`',
+      'Trust the CA in the operating system store (macOS: Keychain Access, "Always Trust"; Windows: certmgr → Trusted Root Certification Authorities). Linux: `sudo cp leakwatch-ca.pem /usr/local/share/ca-certificates/leakwatch-ca.crt && sudo update-ca-certificates` and, for Chromium-based apps (NSS store): `certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n leakwatch -i leakwatch-ca.pem`',
     ],
   },
   {

@@ -4,6 +4,20 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { STEPS } from './setup-steps.js';
 
+/** A command to copy: a code block with a copy button. */
+export function Cmd({ text }) {
+  const [done, setDone] = useState(false);
+  const copy = () => navigator.clipboard?.writeText(text).then(() => setDone(true), () => undefined);
+  return html`<div class="cmd"><pre><code>${text}</code></pre>
+    <button type="button" onClick=${copy} aria-label=${`Copy: ${text}`}>${done ? 'Copied' : 'Copy'}</button></div>`;
+}
+
+/** Step text with `command` spans (backticks in setup-steps.js) shown as copyable code. */
+function Step({ text }) {
+  const parts = text.split('`');
+  return html`${parts.map((p, i) => (i % 2 ? html`<${Cmd} text=${p} />` : p))}`;
+}
+
 export function SetupView() {
   const [info, setInfo] = useState(null);
   const [error, setError] = useState(null);
@@ -23,7 +37,9 @@ export function SetupView() {
         <p>HTTP/HTTPS proxy: <code class="big">${addr}</code></p>
         <p>Auto-config (PAC) URL: <code>${info.pacUrl}</code></p>
         ${info.proxyReachableFromLan ? null : html`<p class="warn">The proxy listens on loopback only: other devices cannot use it.
-          Start with <code>--host 0.0.0.0</code> (and <code>--dashboard-host 0.0.0.0</code> for this page) to onboard a phone.</p>`}
+          To onboard a phone on your network, restart with the proxy and this page on the LAN, allowing only your network:</p>
+          <${Cmd} text="leakwatch start --host 0.0.0.0 --dashboard-host 0.0.0.0 --allow-client 192.168.1.0/24" />
+          <p class="muted">Replace 192.168.1.0/24 with your network. Beyond loopback, every listener refuses clients outside --allow-client.</p>`}
         <h3>CA certificate</h3>
         <ul class="downloads">
           <li><a href=${info.downloads.pem} download>leakwatch-ca.pem</a> PEM: browsers, desktops, iOS, Synapse</li>
@@ -37,13 +53,15 @@ export function SetupView() {
       </div>
       <div class="panel qr">
         <h3>On a phone</h3>
-        <img src="/setup/qr.svg" alt="QR code of the setup page" width="200" height="200" />
-        <p><code>${info.setupUrl}</code></p>
-        ${info.dashboardReachableFromLan ? null : html`<p class="warn">This address is loopback: a phone cannot open it.</p>`}
+        ${info.dashboardReachableFromLan
+          ? html`<img src="/setup/qr.svg" alt="QR code of the setup page" width="200" height="200" />
+            <p><code>${info.setupUrl}</code></p>`
+          : html`<p class="warn">No QR code: this page is on loopback (${info.setupUrl}), which a phone cannot open.
+            Restart with <code>--dashboard-host 0.0.0.0 --allow-client</code> your network (the command is on the left), then scan the code shown here.</p>`}
       </div>
     </div>
     ${STEPS.map((s) => html`<div class="panel steps"><h3>${s.title}</h3>
-      <ol>${s.steps.map((t) => html`<li>${t.replaceAll('PROXY', addr).replaceAll('PAC', info.pacUrl)}</li>`)}</ol>
+      <ol>${s.steps.map((t) => html`<li><${Step} text=${t.replaceAll('PROXY', addr).replaceAll('PAC', info.pacUrl)} /></li>`)}</ol>
       ${s.note ? html`<p class="note">${s.note}</p>` : null}</div>`)}
   </section>`;
 }

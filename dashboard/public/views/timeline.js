@@ -3,10 +3,11 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import uPlot from 'uplot';
 import { getJSON } from '../api.js';
+import { hhmm, partyColor } from '../colors.js';
+import { currentSession, subscribeSession } from '../live-state.js';
 
 const RANGES = [['1h', 60], ['6h', 360], ['24h', 1440]];
 const TOP = 8;
-const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#64748b'];
 
 /** Buckets -> uPlot data: one x row (seconds) and one row per party (top N, rest as "other"). */
 export function toSeries(resp, field) {
@@ -37,8 +38,12 @@ function Chart({ title, series }) {
       title,
       width: Math.max(320, ref.current.clientWidth),
       height: 240,
-      series: [{}, ...series.names.map((n, i) => ({ label: n, stroke: COLORS[i % COLORS.length], width: 2, points: { show: false } }))],
-      axes: [{}, { label: 'per bucket' }],
+      series: [
+        { value: (_u, v) => (v === null || v === undefined ? '--' : `${new Date(v * 1000).toLocaleDateString()} ${hhmm(v * 1000)}`) },
+        ...series.names.map((n) => ({ label: n, stroke: partyColor(n === '(no rule)' ? null : n), width: 2, points: { show: false } })),
+      ],
+      // 24-hour clock on the time axis.
+      axes: [{ values: (_u, splits) => splits.map((s) => hhmm(s * 1000)) }, { label: 'per bucket' }],
     };
     const plot = new uPlot(opts, series.data, ref.current);
     return () => plot.destroy();
@@ -51,16 +56,18 @@ export function TimelineView() {
   const [minutes, setMinutes] = useState(60);
   const [resp, setResp] = useState(null);
   const [error, setError] = useState(null);
+  const [session, setSession] = useState(currentSession());
+  useEffect(() => subscribeSession(setSession), []);
   useEffect(() => {
     const load = () => {
       const until = Date.now();
       const bucketMs = minutes > 360 ? 10 * 60000 : 60000;
-      getJSON('/api/timeline', { since: until - minutes * 60000, until, bucketMs }).then(setResp, (e) => setError(e.message));
+      getJSON('/api/timeline', { since: until - minutes * 60000, until, bucketMs, session }).then((r) => (setResp(r), setError(null)), (e) => setError(e.message));
     };
     load();
     const t = setInterval(load, 15000);
     return () => clearInterval(t);
-  }, [minutes]);
+  }, [minutes, session]);
   return html`<section class="timeline">
     <div class="toolbar"><h2>Timeline</h2>
       ${RANGES.map(([label, m]) => html`<button type="button" class=${m === minutes ? 'on' : ''} onClick=${() => setMinutes(m)}>${label}</button>`)}
