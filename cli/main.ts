@@ -68,7 +68,9 @@ program
   .option('--retention-days <n>', 'delete recordings older than N days', '30')
   .option('--headers-timeout <seconds>', 'time a client has to send a request head (slowloris bound)', '20')
   .option('--max-connections <n>', 'client connections at once; the oldest idle one makes room', '2048')
-  .option('--upstream-timeout <seconds>', 'upstream silence before a 504 Gateway Timeout', '30')
+  .option('--connect-timeout <seconds>', 'time to open an upstream connection (TCP + TLS) before a 504', '10')
+  .option('--idle-timeout <seconds>', 'upstream silence (response head or body) before a 504 or a cut (default 120)')
+  .option('--upstream-timeout <seconds>', 'deprecated alias of --idle-timeout')
   .action(async (flags: Record<string, unknown>) => {
     // Flags first, from a light module: a wrong value is answered in ~0.2 s, before the engine,
     // the store and the dashboard are even loaded.

@@ -22,7 +22,7 @@ export interface FlowInit {
   readonly request: Omit<RequestPart, 'body'>;
   readonly tls?: TlsFacts;
   readonly captureLimit: number;
-  readonly upstreamTimeoutMs: number;
+  readonly idleTimeoutMs: number;
 }
 
 export class Flow {
@@ -35,6 +35,8 @@ export class Flow {
   /** Set when we answered ourselves (gate, errors): recorded instead of an upstream response. */
   localResponse?: LocalResponse;
   recorded = false;
+  /** True while a slow client drains: then the client's idle time is what counts. */
+  waitingOnClient = false;
   #upstream?: ClientRequest;
 
   constructor(readonly init: FlowInit) {
@@ -50,9 +52,9 @@ export class Flow {
   /**
    * Called by our request filter right after the library created the upstream request. The
    * upstream idle timeout (the library had none: a hung origin hung the client forever) is the
-   * request's `timeout` option, set in request.ts: Node applies it to the socket itself, and not
-   * at all when it equals the agent's timeout (already on every pooled socket), so no timer and
-   * no 'socket' listener is created per request. We only listen for the timeout.
+   * request's `timeout` option, set in request.ts: Node applies it to the socket itself (it is
+   * idle time: any byte restarts it, so a streaming response is never cut). The connect timeout
+   * is the agents' (upstream.ts). We only listen for the timeout.
    * The loop check on the socket's real peer lives in agent-guard.ts: every upstream socket comes
    * from our guarded agents (request.ts always sets one) and is checked once, when it connects,
    * instead of once per request.
@@ -60,7 +62,7 @@ export class Flow {
   attachUpstream(req: ClientRequest): void {
     this.#upstream = req;
     req.on('timeout', () => {
-      this.fail(ERR.UPSTREAM_TIMEOUT, `no data from upstream for ${this.init.upstreamTimeoutMs} ms`);
+      this.fail(ERR.UPSTREAM_TIMEOUT, `no data from upstream for ${this.init.idleTimeoutMs} ms`);
       req.destroy(Object.assign(new Error('upstream timeout'), { code: ERR.UPSTREAM_TIMEOUT }));
     });
   }
@@ -74,12 +76,14 @@ export class Flow {
    * must not count as an upstream timeout.
    */
   suspendUpstreamTimer(): void {
+    this.waitingOnClient = true;
     this.#upstream?.socket?.setTimeout(0);
   }
 
   resumeUpstreamTimer(): void {
+    this.waitingOnClient = false;
     const socket = this.#upstream?.socket;
-    if (socket && !socket.destroyed) socket.setTimeout(this.init.upstreamTimeoutMs);
+    if (socket && !socket.destroyed) socket.setTimeout(this.init.idleTimeoutMs);
   }
 }
 

@@ -8,6 +8,7 @@ import { ERR, type ErrorCode } from '../core/errors.js';
 import { pairRawHeaders, type RawHeaders } from '../core/exchange.js';
 import type { GateDecision, RequestHead } from '../core/gate.js';
 import { peerOf, tunnelOf, type EngineContext } from './engine-context.js';
+import { corsHeadersFor } from './cors.js';
 import { messageOf } from './error-codes.js';
 import { attachFlow, Flow } from './flow.js';
 import { runGate } from './gate-run.js';
@@ -28,12 +29,16 @@ export function rememberRequest(req: IncomingMessage): void {
   if (url !== undefined && url.startsWith('http://')) absoluteUrls.set(req, url);
 }
 
-/** Answers locally (gate 'respond', refusals, errors); the client's body is drained, not sent. */
+/**
+ * Answers locally (gate 'respond', refusals, errors); the client's body is drained, not sent.
+ * Every such answer carries the CORS headers a browser needs to show it to the page.
+ */
 export function respondLocal(ctx: LibCtx, flow: Flow | undefined, status: number, headers: RawHeaders, body: Buffer): void {
   const req = ctx.clientToProxyRequest;
   const res = ctx.proxyToClientResponse;
   req.resume();
   const out = headers.filter(([k]) => !isFramingHeader(k));
+  out.push(...corsHeadersFor(req.method ?? 'GET', flow?.init.request.headers ?? pairRawHeaders(req.rawHeaders), out));
   out.push(['Content-Length', String(body.length)]);
   if (flow) {
     flow.localResponse = { status, statusMessage: STATUS_CODES[status] ?? '', headers: out, body };
@@ -70,10 +75,16 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
     request: { method, url: t.url, scheme: t.scheme, host: t.host, port: t.port, path: t.path, httpVersion: req.httpVersion, headers: rawHeaders },
     ...(tunnel ? { tls: { intercepted: true, ...(tunnel.sni ? { sni: tunnel.sni } : {}), ...(tunnel.clientProtocol ? { clientProtocol: tunnel.clientProtocol } : {}) } } : {}),
     captureLimit: ec.captureLimit,
-    upstreamTimeoutMs: ec.upstreamTimeoutMs,
+    idleTimeoutMs: ec.idleTimeoutMs,
   });
   attachFlow(ctx, flow);
   ec.active++;
+  // The client socket's own idle timer (server.timeout) would cut a long-poll or a quiet stream
+  // the origin is still holding: while we wait on upstream, its idle timeout governs. Only a
+  // client that stops reading what we send is cut for its own silence.
+  res.on('timeout', () => {
+    if (flow.waitingOnClient) res.destroy();
+  });
   // 'close' comes once per response: `on` spares the once-wrapper.
   res.on('close', () => {
     ec.active--;
@@ -120,7 +131,7 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
     // Always one of our agents: agent-guard.ts checks each of their sockets' peers (loops).
     opts.agent = t.scheme === 'https' ? ec.upstream.httpsAgent : ec.upstream.httpAgent;
     // The upstream idle timeout, applied by Node to the request's socket (see Flow.attachUpstream).
-    opts.timeout = ec.upstreamTimeoutMs;
+    opts.timeout = ec.idleTimeoutMs;
     proceed();
   };
 

@@ -160,7 +160,7 @@ export function createWsRelay(ec: EngineContext) {
       opts.url = `${scheme}://${formatAuthority(plan.request.host, plan.dialPort)}${plan.request.path}`;
       opts.headers = headers;
       opts.agent = plan.isSSL ? ec.upstream.httpsAgent : ec.upstream.httpAgent;
-      opts.handshakeTimeout = ec.upstreamTimeoutMs;
+      opts.handshakeTimeout = ec.idleTimeoutMs;
       const protocol = ctx.clientToProxyWebSocket.protocol;
       if (protocol) opts.protocols = [protocol];
       try {

@@ -31,7 +31,7 @@ beforeAll(async () => {
     'garbage.test': await raw((s) => onRequestHead(s, () => s.end('SSH-2.0-lol\r\n\x00\x01\x02'))),
     'trailer.test': await raw((s) => onRequestHead(s, () => s.end('HTTP/1.1 200 OK\r\nTrailer: X\r\nContent-Length: 2\r\n\r\nok'))),
   };
-  proxy = await startTestProxy({ routes, upstreamTimeoutMs: 500 });
+  proxy = await startTestProxy({ routes, idleTimeoutMs: 500 });
 });
 afterAll(async () => {
   await proxy.close();
