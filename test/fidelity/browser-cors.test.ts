@@ -14,7 +14,7 @@ import type { Origin } from '../helpers/origin.js';
 import { startEchoOrigin, startLw, type Lw, type Seen } from '../enforce/harness.js';
 
 const PAGE = 'http://app.test';
-const HOSTS = ['api.test', 'lookup.test', 'tls-down.test'];
+const HOSTS = ['app.test', 'api.test', 'lookup.test', 'tls-down.test'];
 let origin: Origin & { received: Seen[] };
 let lw: Lw;
 let observe: Lw;
@@ -33,15 +33,27 @@ beforeAll(async () => {
   origin = await startEchoOrigin();
   // tls-down.test points at the plain-HTTP echo origin: an https request there fails the TLS
   // handshake upstream (an upstream error leakwatch answers itself).
-  [lw, observe] = await Promise.all([startLw({ mode: 'enforce', action: ['test.api.matrix=block'] }, HOSTS, origin.port), startLw({ mode: 'observe', action: ['test.api.matrix=block'] }, HOSTS, origin.port)]);
+  // Names outside --resolve go to a resolver that does not exist (loopback port 9): whatever
+  // the browser tries on its own (sign-in, updates) dies at the proxy and nothing leaves loopback.
+  const flags = { action: ['test.api.matrix=block'], dnsUpstream: '127.0.0.1:9' };
+  [lw, observe] = await Promise.all([startLw({ mode: 'enforce', ...flags }, HOSTS, origin.port), startLw({ mode: 'observe', ...flags }, HOSTS, origin.port)]);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', `--proxy-server=${lw.running.proxyUrl}`],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-domain-reliability',
+      `--proxy-server=${lw.running.proxyUrl}`,
+    ],
   });
   const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
   page = await ctx.newPage();
-  // The page itself is served by the browser harness; only its fetches go through the proxy.
-  await page.route(`${PAGE}/`, (r) => r.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>app</title>' }));
+  // The page comes through the proxy too (the echo origin's JSON is enough to run scripts in).
+  // Not page.route(): with interception on, Playwright answers CORS preflights itself.
   await page.goto(`${PAGE}/`);
 }, 60_000);
 
