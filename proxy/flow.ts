@@ -65,6 +65,12 @@ export class Flow {
       this.fail(ERR.UPSTREAM_TIMEOUT, `no data from upstream for ${this.init.idleTimeoutMs} ms`);
       req.destroy(Object.assign(new Error('upstream timeout'), { code: ERR.UPSTREAM_TIMEOUT }));
     });
+    // A 101 to a request that asked for no upgrade: Node hands over the raw socket and the
+    // response never comes; the client hung until its own timeout. A prompt 502 instead.
+    req.on('upgrade', (_res: unknown, socket: { destroy(): void }) => {
+      socket.destroy();
+      req.emit('error', Object.assign(new Error('upstream switched protocols (101) on a request that asked for no upgrade'), { code: ERR.UPSTREAM_PROTOCOL }));
+    });
   }
 
   get upstream(): ClientRequest | undefined {

@@ -12,6 +12,7 @@ import { applyClientLimits } from './client-limits.js';
 import { handleConnect } from './connect.js';
 import { classify, messageOf, statusFor } from './error-codes.js';
 import { flowOf } from './flow.js';
+import { MAX_HEADER_BYTES } from './headers.js';
 import type { EngineContext } from './engine-context.js';
 import type { CreateServerCallback, LibCtx, LibProxy } from './lib-types.js';
 import { withConsoleRouted } from './quiet-console.js';
@@ -63,13 +64,17 @@ export function harden(lib: LibProxy, ec: Omit<EngineContext, 'outer' | 'inner'>
   lib._createHttpsServer = (_options: object, callback: CreateServerCallback) => {
     const outer = lib.httpServer;
     if (!outer) throw new Error('leakwatch: library created no http server');
-    const inner = http.createServer();
+    const inner = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES });
+    // The library created the outer server with Node's 16 KiB default; read per connection.
+    (outer as http.Server & { maxHeaderSize?: number }).maxHeaderSize = MAX_HEADER_BYTES;
     inner.timeout = 120_000;
     inner.keepAliveTimeout = 60_000;
     outer.keepAliveTimeout = 60_000;
     applyClientLimits(outer, inner, ec);
-    inner.on('clientError', (_err: unknown, socket: Duplex) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    inner.on('clientError', (err: unknown, socket: Duplex) => {
+      const tooBig = (err as { code?: unknown } | null)?.code === 'HPE_HEADER_OVERFLOW';
+      const status = tooBig ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
     });
     inner.on('connect', (req, socket: Duplex, head: Buffer) => lib._onHttpServerConnect(req, socket, head));

@@ -12,7 +12,7 @@ import { corsHeadersFor } from './cors.js';
 import { messageOf } from './error-codes.js';
 import { attachFlow, Flow } from './flow.js';
 import { runGate } from './gate-run.js';
-import { flatten, forwardableHeaders, hasHeader, isFramingHeader } from './headers.js';
+import { flatten, forwardableHeaders, hasHeader, isFramingHeader, MAX_HEADER_BYTES } from './headers.js';
 import type { LibCtx, NodeCallback } from './lib-types.js';
 import { targetOf, type RequestTarget } from './target.js';
 import { httpExchange } from './to-exchange.js';
@@ -132,6 +132,7 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
     opts.agent = t.scheme === 'https' ? ec.upstream.httpsAgent : ec.upstream.httpAgent;
     // The upstream idle timeout, applied by Node to the request's socket (see Flow.attachUpstream).
     opts.timeout = ec.idleTimeoutMs;
+    (opts as { maxHeaderSize?: number }).maxHeaderSize = MAX_HEADER_BYTES;
     proceed();
   };
 
