@@ -71,6 +71,7 @@ program
   .option('--connect-timeout <seconds>', 'time to open an upstream connection (TCP + TLS) before a 504', '10')
   .option('--idle-timeout <seconds>', 'upstream silence (response head or body) before a 504 or a cut (default 120)')
   .option('--upstream-timeout <seconds>', 'deprecated alias of --idle-timeout')
+  .option('--ws-max-payload <bytes>', 'largest WebSocket message relayed; bigger ones close the connection with 1009', String(16 * 1024 * 1024))
   .action(async (flags: Record<string, unknown>) => {
     // Flags first, from a light module: a wrong value is answered in ~0.2 s, before the engine,
     // the store and the dashboard are even loaded.

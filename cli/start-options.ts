@@ -45,6 +45,7 @@ export interface RawStartFlags {
   headersTimeout?: string;
   connectTimeout?: string;
   idleTimeout?: string;
+  wsMaxPayload?: string;
   /** Deprecated alias of idleTimeout. */
   upstreamTimeout?: string;
   maxConnections?: string;
@@ -103,6 +104,8 @@ export interface StartConfig {
   readonly connectTimeoutMs: number;
   /** Seconds -> ms of upstream silence before a 504 (or a cut mid-body). */
   readonly idleTimeoutMs: number;
+  /** Bytes: the largest WebSocket message relayed. */
+  readonly wsMaxPayload: number;
 }
 
 export function parsePort(flag: string, value: string | undefined, fallback: number, allowZero = true): number {
@@ -289,5 +292,6 @@ export function validateStartFlags(raw: RawStartFlags, env: NodeJS.ProcessEnv = 
     maxConnections: parseCount('--max-connections', raw.maxConnections, 2048, 1),
     connectTimeoutMs: parseCount('--connect-timeout', raw.connectTimeout, 10, 1) * 1000,
     idleTimeoutMs: idleTimeoutMs(raw),
+    wsMaxPayload: parseCount('--ws-max-payload', raw.wsMaxPayload, 16 * 1024 * 1024, 125),
   });
 }

@@ -212,6 +212,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
       maxConnections: config.maxConnections,
       connectTimeoutMs: config.connectTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
+      wsMaxPayload: config.wsMaxPayload,
       nextId: () => nextId++,
       onExchange: (ex) => pipeline.submit(ex),
       ...(config.dnsUpstream ? { upstreamDns: config.dnsUpstream } : {}),

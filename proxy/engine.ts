@@ -45,6 +45,8 @@ export interface ProxyEngineOptions {
   connectTimeoutMs?: number;
   /** Upstream silence before a 504 or a cut; never counts while bytes flow (default 120 s). */
   idleTimeoutMs?: number;
+  /** Largest WebSocket message relayed, each way (default 16 MiB; beyond: close 1009). */
+  wsMaxPayload?: number;
   /** Time a client has to send a request head (default 20 s). */
   headersTimeoutMs?: number;
   /** Client connections at once (default 2048). */
@@ -67,6 +69,8 @@ export interface ProxyEngine {
 }
 
 export const DEFAULT_CAPTURE_LIMIT = 1024 * 1024;
+/** ws's own default (100 MiB, buffered whole) let four connections take ~700 MB. */
+export const DEFAULT_WS_MAX_PAYLOAD = 16 * 1024 * 1024;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /**
  * Long on purpose: a proxy must not be less patient than its client. Matrix /sync long-polls
@@ -91,6 +95,7 @@ export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyE
     captureLimit: opts.captureLimit ?? DEFAULT_CAPTURE_LIMIT,
     connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    wsMaxPayload: opts.wsMaxPayload ?? DEFAULT_WS_MAX_PAYLOAD,
     headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
     maxConnections: opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     allowClient: opts.allowClient,

@@ -22,8 +22,11 @@ import type { WsRelay } from './ws.js';
 /** Response headers that describe the upstream hop only. */
 const RESPONSE_HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'te', 'upgrade'];
 
-function setVerifyClient(wss: WebSocketServer | undefined, fn: unknown): void {
-  if (wss) (wss.options as { verifyClient?: unknown }).verifyClient = fn;
+/** ws reads these options per handshake, so they can be set on the library's server too. */
+function configureWsServer(wss: WebSocketServer | undefined, ws: WsRelay, isSSL: boolean, maxPayload: number): void {
+  if (!wss) return;
+  Object.assign(wss.options, { verifyClient: ws.verifyClient(isSSL), handleProtocols: ws.chooseProtocol, autoPong: false, maxPayload });
+  wss.on('headers', (lines: string[], req: http.IncomingMessage) => ws.addUpgradeHeaders(lines, req));
 }
 
 /**
@@ -86,8 +89,8 @@ export function harden(lib: LibProxy, ec: Omit<EngineContext, 'outer' | 'inner'>
       socket.upgradeReq = req;
       lib._onWebSocketServerConnect(true, socket, req);
     });
-    setVerifyClient(lib.wsServer, ws.verifyClient(false));
-    setVerifyClient(wss, ws.verifyClient(true));
+    configureWsServer(lib.wsServer, ws, false, ec.wsMaxPayload);
+    configureWsServer(wss, ws, true, ec.wsMaxPayload);
     onServers(outer, inner);
     // The library's callback console.debug()s "https server started"; route it to our logger.
     withConsoleRouted(log, () => callback(0, inner as never, wss));
@@ -120,14 +123,14 @@ export function harden(lib: LibProxy, ec: Omit<EngineContext, 'outer' | 'inner'>
     }
     cb();
   });
-  lib.onWebSocketConnection((ctx, cb) => ws.onConnection(ctx, cb));
-  lib._onWebSocketFrame = (ctx, type, fromServer, data, flags) => {
+  // The library's relay answered 101 before asking the origin and answered pings itself; ours
+  // (ws.ts) takes over once the client's handshake is done.
+  lib._onWebSocketServerConnect = (isSSL, socket, req) => {
     try {
-      ws.frame(ctx, type, fromServer, data, flags);
+      ws.connect(isSSL, socket, req);
     } catch (err: unknown) {
-      ws.error(ctx, err);
+      log.error({ err: messageOf(err) }, 'WebSocket relay failed');
+      socket.terminate();
     }
   };
-  lib._onWebSocketClose = (ctx, closedByServer, code, reason) => ws.close(ctx, closedByServer, code, reason);
-  lib._onWebSocketError = (ctx, err) => ws.error(ctx, err);
 }
