@@ -12,15 +12,33 @@ import { applyClientLimits } from './client-limits.js';
 import { handleConnect } from './connect.js';
 import { classify, messageOf, statusFor } from './error-codes.js';
 import { flowOf } from './flow.js';
-import { MAX_HEADER_BYTES } from './headers.js';
+import { flatten, forwardableHeaders, MAX_HEADER_BYTES } from './headers.js';
+import { pairRawHeaders } from '../core/exchange.js';
 import type { EngineContext } from './engine-context.js';
 import type { CreateServerCallback, LibCtx, LibProxy } from './lib-types.js';
 import { withConsoleRouted } from './quiet-console.js';
 import { handleRequest, rememberRequest, respondLocal } from './request.js';
 import type { WsRelay } from './ws.js';
 
-/** Response headers that describe the upstream hop only. */
-const RESPONSE_HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'te', 'upgrade'];
+/**
+ * The origin's response head, given to the client as received: its status line (reason phrase
+ * included) and its header lines (raw names, order, duplicates not merged), minus what describes
+ * the upstream hop. The library wrote Node's lower-cased, merged `headers` object with "unknown"
+ * reason phrases, plus `date` and `proxy-connection`; its writeHead call is replaced, once, for this
+ * response. Also dropped: the Trailer announcement (trailers are never forwarded, and a Trailer
+ * header on a non-chunked response made writeHead throw and kill the process), and for HTTP/1.0
+ * clients Transfer-Encoding (they get a close-delimited body; chunked framing is not theirs).
+ */
+function passResponseHead(req: http.IncomingMessage, res: http.ServerResponse, up: http.IncomingMessage): void {
+  const http10 = req.httpVersion === '1.0';
+  const headers = forwardableHeaders(pairRawHeaders(up.rawHeaders)).filter(([k]) => !(http10 && k.toLowerCase() === 'transfer-encoding'));
+  res.sendDate = false;
+  const original = res.writeHead;
+  res.writeHead = function writeOriginHead(this: http.ServerResponse) {
+    res.writeHead = original;
+    return (original as (status: number, message: string, headers: string[]) => http.ServerResponse).call(this, up.statusCode ?? 502, up.statusMessage ?? '', flatten(headers));
+  } as typeof res.writeHead;
+}
 
 /** ws reads these options per handshake, so they can be set on the library's server too. */
 function configureWsServer(wss: WebSocketServer | undefined, ws: WsRelay, isSSL: boolean, maxPayload: number): void {
@@ -113,14 +131,8 @@ export function harden(lib: LibProxy, ec: Omit<EngineContext, 'outer' | 'inner'>
     }
   });
   (lib as unknown as { onResponse(fn: (ctx: LibCtx, cb: () => void) => void): void }).onResponse((ctx, cb) => {
-    const headers = ctx.serverToProxyResponse?.headers;
-    if (headers) {
-      // Trailer crash (#267, fixed on master, unreleased): a Trailer header on a non-chunked
-      // response made writeHead throw ERR_HTTP_TRAILER_INVALID and killed the process. Trailers
-      // are never forwarded anyway, so the announcement goes.
-      delete headers['trailer'];
-      for (const h of RESPONSE_HOP_BY_HOP) delete headers[h];
-    }
+    const up = ctx.serverToProxyResponse;
+    if (up) passResponseHead(ctx.clientToProxyRequest, ctx.proxyToClientResponse, up);
     cb();
   });
   // The library's relay answered 101 before asking the origin and answered pings itself; ours

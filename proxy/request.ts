@@ -102,6 +102,8 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
 
   if (!tunnel && ec.allowClient && !ec.allowClient(client.address)) return refuse(ctx, flow, 403, ERR.CLIENT_DENIED, 'client not allowed');
   if (!result.ok) return refuse(ctx, flow, result.status, result.code, result.message);
+  // Two Host headers: which one names the target is ambiguous (RFC 9112 3.2 asks for a 400).
+  if (rawHeaders.filter(([k]) => k.toLowerCase() === 'host').length > 1) return refuse(ctx, flow, 400, ERR.BAD_TARGET, 'more than one Host header');
   const dial = ec.upstream.dialTarget(t.host, t.port);
   // A tunnel's target was checked when the tunnel opened (connect.ts, transparent-accept.ts) and
   // cannot change; only requests that name their own host need the check here. (Whatever the name,
@@ -121,6 +123,9 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
       // A gate may replace headers, but framing must still describe the bytes the client sends.
       out = out.filter(([k]) => !isFramingHeader(k)).concat(rawHeaders.filter(([k]) => isFramingHeader(k)));
     }
+    // An absolute-form target wins over the client's Host (RFC 9112 3.2.2): the request is judged
+    // and recorded by its URL, so upstream must get that authority too, not a fronted name.
+    if (absoluteUrls.has(req)) out = out.filter(([k]) => k.toLowerCase() !== 'host');
     if (!hasHeader(out, 'host')) out.unshift(['Host', t.url.split('/')[2]!]);
     const opts = ctx.proxyToServerRequestOptions;
     if (!opts) return refuse(ctx, flow, 502, ERR.INTERNAL, 'no upstream options');
