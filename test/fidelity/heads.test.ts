@@ -6,11 +6,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
-import tls from 'node:tls';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectAgent, request, type SimpleResponse } from '../helpers/connect-client.js';
-import { onRequestHead, startRawOrigin, type RawOrigin } from '../helpers/raw-origin.js';
+import { onRequestHead, startRawOrigin, startTlsRawOrigin, type RawOrigin } from '../helpers/raw-origin.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy-fixture.js';
 import { testPki } from '../helpers/tls-fixtures.js';
 
@@ -29,19 +27,15 @@ function script(socket: net.Socket): void {
 }
 
 let plain: RawOrigin;
-let secure: tls.Server;
+let secure: RawOrigin;
 let proxy: TestProxy;
 let agent: ConnectAgent;
 
 beforeAll(async () => {
   const pki = await testPki('origin');
   plain = await startRawOrigin(script);
-  secure = tls.createServer(pki.leaf('heads.test'), (s) => {
-    s.on('error', () => undefined);
-    script(s);
-  });
-  await new Promise<void>((r) => secure.listen(0, '127.0.0.1', r));
-  proxy = await startTestProxy({ routes: { 'heads.test': (secure.address() as AddressInfo).port, 'plain.test': plain.port } });
+  secure = await startTlsRawOrigin(pki.leaf('heads.test'), script);
+  proxy = await startTestProxy({ routes: { 'heads.test': secure.port, 'plain.test': plain.port } });
   agent = new ConnectAgent(proxy.port, { ca: proxy.caPem });
 });
 
@@ -49,7 +43,7 @@ afterAll(async () => {
   agent?.destroy();
   await proxy?.close();
   await plain?.close();
-  await new Promise<void>((r) => secure.close(() => r()));
+  await secure?.close();
 });
 
 /** The same request over both paths; the client itself accepts big heads. */

@@ -6,11 +6,10 @@
  * URL's authority as Host, whatever Host the client sent; two Host headers get 400.
  */
 import net from 'node:net';
-import tls from 'node:tls';
-import type { AddressInfo } from 'node:net';
+import type tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTunnel, tlsInTunnel } from '../helpers/connect-client.js';
-import { onRequestHead, startRawOrigin, type RawOrigin } from '../helpers/raw-origin.js';
+import { onRequestHead, startRawOrigin, startTlsRawOrigin, type RawOrigin } from '../helpers/raw-origin.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy-fixture.js';
 import { testPki } from '../helpers/tls-fixtures.js';
 
@@ -27,24 +26,20 @@ function script(socket: net.Socket): void {
 }
 
 let plain: RawOrigin;
-let secure: tls.Server;
+let secure: RawOrigin;
 let proxy: TestProxy;
 
 beforeAll(async () => {
   const pki = await testPki('origin');
   plain = await startRawOrigin(script);
-  secure = tls.createServer(pki.leaf('raw.test'), (s) => {
-    s.on('error', () => undefined);
-    script(s);
-  });
-  await new Promise<void>((r) => secure.listen(0, '127.0.0.1', r));
-  proxy = await startTestProxy({ routes: { 'raw.test': (secure.address() as AddressInfo).port, 'plain.test': plain.port, 'blocked.test': plain.port } });
+  secure = await startTlsRawOrigin(pki.leaf('raw.test'), script);
+  proxy = await startTestProxy({ routes: { 'raw.test': secure.port, 'plain.test': plain.port, 'blocked.test': plain.port } });
 });
 
 afterAll(async () => {
   await proxy?.close();
   await plain?.close();
-  await new Promise<void>((r) => secure.close(() => r()));
+  await secure?.close();
 });
 
 /** Writes `request` on `socket` and returns every byte until the connection closes. */
