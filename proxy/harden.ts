@@ -10,7 +10,7 @@ import { ERR } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { applyClientLimits } from './client-limits.js';
 import { handleConnect } from './connect.js';
-import { classify, messageOf, statusFor } from './error-codes.js';
+import { classify, messageOf, statusFor, tlsCause } from './error-codes.js';
 import { flowOf } from './flow.js';
 import { flatten, forwardableHeaders, MAX_HEADER_BYTES } from './headers.js';
 import { pairRawHeaders } from '../core/exchange.js';
@@ -50,7 +50,8 @@ function configureWsServer(wss: WebSocketServer | undefined, ws: WsRelay, isSSL:
 /**
  * _onError replacement. The original console.error'd full error objects (certificates included,
  * #282), answered 504 with the error text as the body, and *appended* that text to bodies already
- * under way (#168). Now: nothing printed, a generic 502/504 if no header was sent, otherwise the
+ * under way (#168). Now: nothing printed, a 502/504 if no header was sent (naming, for a refused
+ * origin certificate, why: hostname mismatch, expired, unknown issuer), otherwise the
  * client connection is destroyed so it sees a truncated response, never foreign bytes.
  */
 export function makeOnError(log: Logger) {
@@ -58,13 +59,15 @@ export function makeOnError(log: Logger) {
     if (!ctx) return void log.debug({ kind, err: messageOf(err) }, 'proxy socket error');
     const flow = flowOf(ctx);
     const code = classify(kind, err);
-    flow?.fail(code, messageOf(err));
+    const cause = code === ERR.UPSTREAM_TLS ? tlsCause(err) : undefined;
+    flow?.fail(code, cause ? `${cause}: ${messageOf(err)}` : messageOf(err));
     log.debug({ kind, code, id: flow?.init.id, err: messageOf(err) }, 'exchange failed');
     ctx.proxyToServerRequest?.destroy();
     const res = ctx.proxyToClientResponse;
     if (code === ERR.CLIENT_ABORT || res.headersSent || res.destroyed) return void res.destroy();
     const status = statusFor(code);
-    respondLocal(ctx, flow, status, [['Content-Type', 'text/plain; charset=utf-8'], ['X-Leakwatch-Error', code]], Buffer.from(`${STATUS_CODES[status]}\n`));
+    const body = `${STATUS_CODES[status]}\n${cause ? `upstream TLS: ${cause}\n` : ''}`;
+    respondLocal(ctx, flow, status, [['Content-Type', 'text/plain; charset=utf-8'], ['X-Leakwatch-Error', code]], Buffer.from(body));
   };
 }
 
