@@ -3,7 +3,7 @@
  * tees, the upstream idle timer. Attached in our onRequest hook, read by the final filters
  * (filters.ts) and by the error handler, so the library's objects never carry our data.
  */
-import type { ClientRequest } from 'node:http';
+import type { ClientRequest, ServerResponse } from 'node:http';
 import { ERR, type ErrorCode } from '../core/errors.js';
 import type { AppliedVerdict, ExchangeError, Peer, RawHeaders, RequestPart, TlsFacts } from '../core/exchange.js';
 import { BodyTee } from './tee.js';
@@ -59,8 +59,9 @@ export class Flow {
    * from our guarded agents (request.ts always sets one) and is checked once, when it connects,
    * instead of once per request.
    */
-  attachUpstream(req: ClientRequest): void {
+  attachUpstream(req: ClientRequest, res: ServerResponse): void {
     this.#upstream = req;
+    relayInterim(req, res);
     req.on('timeout', () => {
       this.fail(ERR.UPSTREAM_TIMEOUT, `no data from upstream for ${this.init.idleTimeoutMs} ms`);
       req.destroy(Object.assign(new Error('upstream timeout'), { code: ERR.UPSTREAM_TIMEOUT }));
@@ -91,6 +92,31 @@ export class Flow {
     const socket = this.#upstream?.socket;
     if (socket && !socket.destroyed) socket.setTimeout(this.init.idleTimeoutMs);
   }
+}
+
+/**
+ * 1xx answers of the origin, passed on: 103 Early Hints (the client may preload while the origin
+ * works) and 100 Continue. The client's `Expect: 100-continue` travels upstream (the servers no
+ * longer answer it themselves, harden.ts), so the origin decides: its 100 lets the client send the
+ * body, its early final answer (401, 413) spares the upload. Node keeps the head of a request
+ * with Expect until the first body byte, which the client withholds: it is flushed here.
+ */
+function relayInterim(req: ClientRequest, res: ServerResponse): void {
+  req.on('information', (info: { statusCode: number; rawHeaders: string[] }) => {
+    if (res.headersSent || res.destroyed) return;
+    if (info.statusCode === 100) return void res.writeContinue();
+    if (info.statusCode === 103) {
+      const hints: Record<string, string | string[]> = {};
+      for (let i = 0; i + 1 < info.rawHeaders.length; i += 2) {
+        const k = info.rawHeaders[i]!.toLowerCase();
+        const v = info.rawHeaders[i + 1]!;
+        const had = hints[k];
+        hints[k] = had === undefined ? v : ([] as string[]).concat(had, v);
+      }
+      if (hints['link'] !== undefined) res.writeEarlyHints(hints as Record<string, string | string[]> & { link: string | string[] });
+    }
+  });
+  if (String(req.getHeader('expect') ?? '').toLowerCase() === '100-continue') req.flushHeaders();
 }
 
 const flows = new WeakMap<object, Flow>();

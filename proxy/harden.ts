@@ -101,6 +101,9 @@ export function harden(lib: LibProxy, ec: Omit<EngineContext, 'outer' | 'inner'>
       if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
     });
+    // No automatic "100 Continue": the client's expectation goes to the origin, whose 100 (or
+    // early final answer) is relayed (flow.ts).
+    for (const server of [outer, inner]) server.on('checkContinue', (req, res) => server.emit('request', req, res));
     inner.on('connect', (req, socket: Duplex, head: Buffer) => lib._onHttpServerConnect(req, socket, head));
     inner.on('request', (req, res) => lib._onHttpServerRequest(true, req, res));
     outer.prependListener('request', rememberRequest);

@@ -158,6 +158,9 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
     const headers = d.headers ?? rawHeaders;
     const rewrite = d.rewriteBody;
     if (!rewrite) return forward(headers);
+    // The body is needed here, before any origin is asked: the client waiting on its
+    // Expect: 100-continue gets the go-ahead from us.
+    if (String(req.headers.expect ?? '').toLowerCase() === '100-continue') res.writeContinue();
     readBody(req, ec.captureLimit, (body) => {
       if (!body) return refuse(ctx, flow, 413, ERR.BLOCKED, 'request body too large to rewrite');
       flow.requestTee.push(body);
