@@ -5,7 +5,7 @@
  * their status, body and X-Leakwatch-* headers, not as a CORS failure. Requests with an
  * Authorization header make Chromium send a preflight first: for a blocked path that preflight is
  * answered by leakwatch and never reaches the origin. In observe mode the preflight of a blocked
- * path travels on and is recorded as a would-block.
+ * path travels on and is recorded as a would-block; a --block HOST/PATH answers its preflights too.
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import type { Origin } from '../helpers/origin.js';
 import { startEchoOrigin, startLw, type Lw, type Seen } from '../enforce/harness.js';
 
 const PAGE = 'http://app.test';
-const HOSTS = ['app.test', 'api.test', 'lookup.test', 'tls-down.test'];
+const HOSTS = ['app.test', 'api.test', 'lookup.test', 'tls-down.test', 'blockme.test'];
 let origin: Origin & { received: Seen[] };
 let lw: Lw;
 let observe: Lw;
@@ -36,7 +36,7 @@ beforeAll(async () => {
   // Names outside --resolve go to a resolver that does not exist (loopback port 9): whatever
   // the browser tries on its own (sign-in, updates) dies at the proxy and nothing leaves loopback.
   const flags = { action: ['test.api.matrix=block'], dnsUpstream: '127.0.0.1:9' };
-  [lw, observe] = await Promise.all([startLw({ mode: 'enforce', ...flags }, HOSTS, origin.port), startLw({ mode: 'observe', ...flags }, HOSTS, origin.port)]);
+  [lw, observe] = await Promise.all([startLw({ mode: 'enforce', ...flags, block: ['blockme.test/private'] }, HOSTS, origin.port), startLw({ mode: 'observe', ...flags }, HOSTS, origin.port)]);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -108,6 +108,24 @@ describe('Chromium reads leakwatch answers cross-origin', () => {
     expect(r.error).toBeUndefined();
     expect(r.status).toBe(502);
     expect(r.lwError).toBe('LW_UPSTREAM_TLS');
+  });
+});
+
+describe('preflights of a --block HOST/PATH', () => {
+  it('are answered by leakwatch (204 allowing the announced request) and never reach the origin', async () => {
+    const port = Number(new URL(lw.running.proxyUrl).port);
+    const r = await httpViaProxy(port, 'http://blockme.test/private/x', {
+      method: 'OPTIONS',
+      headers: { origin: PAGE, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization' },
+    });
+    expect(r.status).toBe(204);
+    expect(r.headers['access-control-allow-origin']).toBe(PAGE);
+    expect(r.headers['access-control-allow-methods']).toBe('PUT');
+    expect(r.headers['access-control-allow-headers']).toBe('authorization');
+    expect(r.headers['vary']).toBe('Origin');
+    expect(origin.received.some((x) => x.url.startsWith('/private'))).toBe(false);
+    const f = await lw.flow('blockme.test', '/private/x');
+    expect(f.verdict).toBe('block');
   });
 });
 
