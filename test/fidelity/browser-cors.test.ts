@@ -111,13 +111,16 @@ describe('Chromium reads leakwatch answers cross-origin', () => {
   });
 });
 
+/** What Chromium sends before a request with an Authorization header, through `via`. */
+const preflight = (via: Lw, url: string, method: string) =>
+  httpViaProxy(Number(new URL(via.running.proxyUrl).port), url, {
+    method: 'OPTIONS',
+    headers: { origin: PAGE, 'access-control-request-method': method, 'access-control-request-headers': 'authorization' },
+  });
+
 describe('preflights of a --block HOST/PATH', () => {
   it('are answered by leakwatch (204 allowing the announced request) and never reach the origin', async () => {
-    const port = Number(new URL(lw.running.proxyUrl).port);
-    const r = await httpViaProxy(port, 'http://blockme.test/private/x', {
-      method: 'OPTIONS',
-      headers: { origin: PAGE, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization' },
-    });
+    const r = await preflight(lw, 'http://blockme.test/private/x', 'PUT');
     expect(r.status).toBe(204);
     expect(r.headers['access-control-allow-origin']).toBe(PAGE);
     expect(r.headers['access-control-allow-methods']).toBe('PUT');
@@ -131,11 +134,7 @@ describe('preflights of a --block HOST/PATH', () => {
 
 describe('preflights in observe mode', () => {
   it('travel to the origin and are recorded as would-block', async () => {
-    const port = Number(new URL(observe.running.proxyUrl).port);
-    const r = await httpViaProxy(port, 'http://api.test/_matrix/integrations/v1/observe', {
-      method: 'OPTIONS',
-      headers: { origin: PAGE, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
-    });
+    const r = await preflight(observe, 'http://api.test/_matrix/integrations/v1/observe', 'GET');
     expect(r.status).toBe(200);
     expect(origin.received.some((x) => x.method === 'OPTIONS' && x.url === '/_matrix/integrations/v1/observe')).toBe(true);
     const f = await observe.flow('api.test', '/_matrix/integrations/v1/observe');
