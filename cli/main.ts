@@ -84,7 +84,10 @@ program
   .option('--retention-days <n>', 'delete recordings older than N days', '30')
   .option('--headers-timeout <seconds>', 'time a client has to send a request head (slowloris bound)', '20')
   .option('--max-connections <n>', 'client connections at once; the oldest idle one makes room', '2048')
-  .option('--upstream-timeout <seconds>', 'upstream silence before a 504 Gateway Timeout', '30')
+  .option('--connect-timeout <seconds>', 'time to open an upstream connection (TCP + TLS) before a 504', '10')
+  .option('--idle-timeout <seconds>', 'upstream silence (response head or body) before a 504 or a cut (default 120)')
+  .option('--upstream-timeout <seconds>', 'deprecated alias of --idle-timeout')
+  .option('--ws-max-payload <bytes>', 'largest WebSocket message relayed; bigger ones close the connection with 1009', String(16 * 1024 * 1024))
   .addOption(new Option('--log-format <format>', 'log lines on stderr (default: plain on a terminal, json otherwise)').choices(LOG_FORMATS))
   .option('--log-file <file>', 'append JSON log lines to FILE instead of stderr')
   .addHelpText('after', `\n${IDENTITY_KINDS}\n${examples(

@@ -45,6 +45,10 @@ export interface RawStartFlags {
   retentionDays?: string;
   captureLimit?: string;
   headersTimeout?: string;
+  connectTimeout?: string;
+  idleTimeout?: string;
+  wsMaxPayload?: string;
+  /** Deprecated alias of idleTimeout. */
   upstreamTimeout?: string;
   maxConnections?: string;
 }
@@ -100,8 +104,12 @@ export interface StartConfig {
   /** Seconds -> ms a client has to send a request head (slowloris bound). */
   readonly headersTimeoutMs: number;
   readonly maxConnections: number;
-  /** Seconds -> ms of upstream silence before a 504. */
-  readonly upstreamTimeoutMs: number;
+  /** Seconds -> ms to open an upstream connection. */
+  readonly connectTimeoutMs: number;
+  /** Seconds -> ms of upstream silence before a 504 (or a cut mid-body). */
+  readonly idleTimeoutMs: number;
+  /** Bytes: the largest WebSocket message relayed. */
+  readonly wsMaxPayload: number;
 }
 
 export function parsePort(flag: string, value: string | undefined, fallback: number, allowZero = true): number {
@@ -128,6 +136,13 @@ function parseCount(flag: string, value: string | undefined, fallback: number, m
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min) throw new ConfigError(`${flag}: "${value}" must be a whole number >= ${min}`);
   return Number(value);
+}
+
+/** --idle-timeout, or its deprecated alias --upstream-timeout (not both: which one would win?). */
+function idleTimeoutMs(raw: RawStartFlags): number {
+  if (raw.upstreamTimeout !== undefined && raw.idleTimeout !== undefined) throw new ConfigError('--upstream-timeout is the old name of --idle-timeout: give only --idle-timeout');
+  if (raw.upstreamTimeout !== undefined) return parseCount('--upstream-timeout', raw.upstreamTimeout, 120, 1) * 1000;
+  return parseCount('--idle-timeout', raw.idleTimeout, 120, 1) * 1000;
 }
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -290,6 +305,8 @@ export function validateStartFlags(raw: RawStartFlags, env: NodeJS.ProcessEnv = 
     captureLimit: parseCount('--capture-limit', raw.captureLimit, 1024 * 1024, 0),
     headersTimeoutMs: parseCount('--headers-timeout', raw.headersTimeout, 20, 1) * 1000,
     maxConnections: parseCount('--max-connections', raw.maxConnections, 2048, 1),
-    upstreamTimeoutMs: parseCount('--upstream-timeout', raw.upstreamTimeout, 30, 1) * 1000,
+    connectTimeoutMs: parseCount('--connect-timeout', raw.connectTimeout, 10, 1) * 1000,
+    idleTimeoutMs: idleTimeoutMs(raw),
+    wsMaxPayload: parseCount('--ws-max-payload', raw.wsMaxPayload, 16 * 1024 * 1024, 125),
   });
 }

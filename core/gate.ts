@@ -6,7 +6,7 @@
  * A gate must answer quickly for the common case: return a plain value (not a Promise) unless it
  * really has to wait (hold-and-ask), so the hot path stays synchronous.
  */
-import type { AppliedVerdict, Peer, RawHeaders } from './exchange.js';
+import { headerValue, type AppliedVerdict, type Peer, type RawHeaders } from './exchange.js';
 
 export interface RequestHead {
   readonly method: string;
@@ -67,3 +67,14 @@ export interface RequestGate {
 
 export const FORWARD: GateDecision = Object.freeze({ type: 'forward' });
 export const allowAll: RequestGate = { decide: () => FORWARD };
+
+/**
+ * A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) announces a request the
+ * browser wants to send next: this is that request's head (same URL and headers, the announced
+ * method), so rules judge the preflight like the request. Undefined for anything else.
+ */
+export function announcedRequest(head: RequestHead): RequestHead | undefined {
+  if (head.method.toUpperCase() !== 'OPTIONS') return undefined;
+  const method = headerValue(head.headers, 'access-control-request-method')?.trim().toUpperCase();
+  return method ? { ...head, method } : undefined;
+}

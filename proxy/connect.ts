@@ -98,7 +98,8 @@ export function terminateTls(ec: EngineContext, socket: Duplex, s: ConnectStart,
     isServer: true,
     secureContext,
     SNICallback: ec.tlsContexts.sniCallback,
-    ALPNProtocols: ['http/1.1'],
+    // http/1.0 too: a client that offers only that failed the handshake ("no application protocol").
+    ALPNProtocols: ['http/1.1', 'http/1.0'],
   });
   track(ec, tlsSocket);
   let secured = false;

@@ -32,7 +32,7 @@ export class DirectRequestFilter extends EventEmitter {
     super();
     this.#flow = flowOf(ctx);
     const upstream = ctx.proxyToServerRequest;
-    if (upstream && this.#flow) this.#flow.attachUpstream(upstream);
+    if (upstream && this.#flow) this.#flow.attachUpstream(upstream, ctx.proxyToClientResponse);
   }
 
   write(chunk: Buffer): boolean {

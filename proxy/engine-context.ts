@@ -13,7 +13,12 @@ export interface EngineContext {
   readonly log: Logger;
   readonly gate: RequestGate;
   readonly captureLimit: number;
-  readonly upstreamTimeoutMs: number;
+  /** Time to open an upstream connection (TCP, and TLS for https). */
+  readonly connectTimeoutMs: number;
+  /** Upstream silence (waiting for the response head or the next body bytes) before we give up. */
+  readonly idleTimeoutMs: number;
+  /** Largest WebSocket message relayed, each way; beyond it the connection closes with 1009. */
+  readonly wsMaxPayload: number;
   /** Time a client has to send a complete request head (also the wait for a tunnel's first byte). */
   readonly headersTimeoutMs: number;
   /** Client connections at once; the oldest idle one is closed to make room (client-limits.ts). */

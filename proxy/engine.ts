@@ -43,7 +43,12 @@ export interface ProxyEngineOptions {
   allowClient?: (address: string, listener?: string) => boolean;
   forbiddenTargets?: () => ReadonlyArray<{ port: number }>;
   captureLimit?: number;
-  upstreamTimeoutMs?: number;
+  /** Time to open an upstream connection, TLS included (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Upstream silence before a 504 or a cut; never counts while bytes flow (default 120 s). */
+  idleTimeoutMs?: number;
+  /** Largest WebSocket message relayed, each way (default 16 MiB; beyond: close 1009). */
+  wsMaxPayload?: number;
   /** Time a client has to send a request head (default 20 s). */
   headersTimeoutMs?: number;
   /** Client connections at once (default 2048). */
@@ -66,11 +71,20 @@ export interface ProxyEngine {
 }
 
 export const DEFAULT_CAPTURE_LIMIT = 1024 * 1024;
-export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
+/** ws's own default (100 MiB, buffered whole) let four connections take ~700 MB. */
+export const DEFAULT_WS_MAX_PAYLOAD = 16 * 1024 * 1024;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Long on purpose: a proxy must not be less patient than its client. Matrix /sync long-polls
+ * are held 30 s by the homeserver (and clients may ask for more); SSE streams stay quiet for
+ * minutes. Only silence counts, so a response that is still streaming is never cut.
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 
 export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyEngine> {
   const lib = newLibraryProxy();
   const upstream = createUpstream({
+    connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     ...(opts.resolve ? { resolve: opts.resolve } : {}),
     ...(opts.upstreamCaPems ? { upstreamCaPems: opts.upstreamCaPems } : {}),
     ...(opts.upstreamDns ? { fallbackLookup: resolverLookup(opts.upstreamDns) } : {}),
@@ -82,7 +96,9 @@ export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyE
     log: opts.log,
     gate: opts.gate ?? allowAll,
     captureLimit: opts.captureLimit ?? DEFAULT_CAPTURE_LIMIT,
-    upstreamTimeoutMs: opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
+    connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    idleTimeoutMs: opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    wsMaxPayload: opts.wsMaxPayload ?? DEFAULT_WS_MAX_PAYLOAD,
     headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
     maxConnections: opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     allowClient: opts.allowClient,

@@ -34,3 +34,19 @@ export function statusFor(code: ErrorCode): number {
   if (code === ERR.TARGET_FORBIDDEN) return 403;
   return 502;
 }
+
+const UNKNOWN_ISSUER = /^(?:UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED)$/;
+
+/**
+ * Why the origin's certificate was refused, in words a user can act on (as mitmproxy shows it),
+ * or undefined when the error is not a certificate verdict. Node's message alone ("Hostname/IP
+ * does not match certificate's altnames: ...") goes to the record; the client gets this.
+ */
+export function tlsCause(err: unknown): string | undefined {
+  const code = codeOf(err);
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'certificate hostname mismatch';
+  if (code === 'CERT_HAS_EXPIRED') return 'certificate expired';
+  if (code === 'CERT_NOT_YET_VALID') return 'certificate not yet valid';
+  if (UNKNOWN_ISSUER.test(code)) return 'certificate from an unknown issuer';
+  return undefined;
+}

@@ -65,7 +65,7 @@ export class BackpressureRequestFilter extends Writable {
     super();
     const upstream = ctx.proxyToServerRequest;
     const flow = flowOf(ctx);
-    if (upstream && flow) flow.attachUpstream(upstream);
+    if (upstream && flow) flow.attachUpstream(upstream, ctx.proxyToClientResponse);
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {

@@ -3,7 +3,7 @@
  * tees, the upstream idle timer. Attached in our onRequest hook, read by the final filters
  * (filters.ts) and by the error handler, so the library's objects never carry our data.
  */
-import type { ClientRequest } from 'node:http';
+import type { ClientRequest, ServerResponse } from 'node:http';
 import { ERR, type ErrorCode } from '../core/errors.js';
 import type { AppliedVerdict, ExchangeError, Peer, RawHeaders, RequestPart, TlsFacts } from '../core/exchange.js';
 import { BodyTee } from './tee.js';
@@ -22,7 +22,7 @@ export interface FlowInit {
   readonly request: Omit<RequestPart, 'body'>;
   readonly tls?: TlsFacts;
   readonly captureLimit: number;
-  readonly upstreamTimeoutMs: number;
+  readonly idleTimeoutMs: number;
 }
 
 export class Flow {
@@ -35,6 +35,8 @@ export class Flow {
   /** Set when we answered ourselves (gate, errors): recorded instead of an upstream response. */
   localResponse?: LocalResponse;
   recorded = false;
+  /** True while a slow client drains: then the client's idle time is what counts. */
+  waitingOnClient = false;
   #upstream?: ClientRequest;
 
   constructor(readonly init: FlowInit) {
@@ -50,18 +52,25 @@ export class Flow {
   /**
    * Called by our request filter right after the library created the upstream request. The
    * upstream idle timeout (the library had none: a hung origin hung the client forever) is the
-   * request's `timeout` option, set in request.ts: Node applies it to the socket itself, and not
-   * at all when it equals the agent's timeout (already on every pooled socket), so no timer and
-   * no 'socket' listener is created per request. We only listen for the timeout.
+   * request's `timeout` option, set in request.ts: Node applies it to the socket itself (it is
+   * idle time: any byte restarts it, so a streaming response is never cut). The connect timeout
+   * is the agents' (upstream.ts). We only listen for the timeout.
    * The loop check on the socket's real peer lives in agent-guard.ts: every upstream socket comes
    * from our guarded agents (request.ts always sets one) and is checked once, when it connects,
    * instead of once per request.
    */
-  attachUpstream(req: ClientRequest): void {
+  attachUpstream(req: ClientRequest, res: ServerResponse): void {
     this.#upstream = req;
+    relayInterim(req, res);
     req.on('timeout', () => {
-      this.fail(ERR.UPSTREAM_TIMEOUT, `no data from upstream for ${this.init.upstreamTimeoutMs} ms`);
+      this.fail(ERR.UPSTREAM_TIMEOUT, `no data from upstream for ${this.init.idleTimeoutMs} ms`);
       req.destroy(Object.assign(new Error('upstream timeout'), { code: ERR.UPSTREAM_TIMEOUT }));
+    });
+    // A 101 to a request that asked for no upgrade: Node hands over the raw socket and the
+    // response never comes; the client hung until its own timeout. A prompt 502 instead.
+    req.on('upgrade', (_res: unknown, socket: { destroy(): void }) => {
+      socket.destroy();
+      req.emit('error', Object.assign(new Error('upstream switched protocols (101) on a request that asked for no upgrade'), { code: ERR.UPSTREAM_PROTOCOL }));
     });
   }
 
@@ -74,13 +83,40 @@ export class Flow {
    * must not count as an upstream timeout.
    */
   suspendUpstreamTimer(): void {
+    this.waitingOnClient = true;
     this.#upstream?.socket?.setTimeout(0);
   }
 
   resumeUpstreamTimer(): void {
+    this.waitingOnClient = false;
     const socket = this.#upstream?.socket;
-    if (socket && !socket.destroyed) socket.setTimeout(this.init.upstreamTimeoutMs);
+    if (socket && !socket.destroyed) socket.setTimeout(this.init.idleTimeoutMs);
   }
+}
+
+/**
+ * 1xx answers of the origin, passed on: 103 Early Hints (the client may preload while the origin
+ * works) and 100 Continue. The client's `Expect: 100-continue` travels upstream (the servers no
+ * longer answer it themselves, harden.ts), so the origin decides: its 100 lets the client send the
+ * body, its early final answer (401, 413) spares the upload. Node keeps the head of a request
+ * with Expect until the first body byte, which the client withholds: it is flushed here.
+ */
+function relayInterim(req: ClientRequest, res: ServerResponse): void {
+  req.on('information', (info: { statusCode: number; rawHeaders: string[] }) => {
+    if (res.headersSent || res.destroyed) return;
+    if (info.statusCode === 100) return void res.writeContinue();
+    if (info.statusCode === 103) {
+      const hints: Record<string, string | string[]> = {};
+      for (let i = 0; i + 1 < info.rawHeaders.length; i += 2) {
+        const k = info.rawHeaders[i]!.toLowerCase();
+        const v = info.rawHeaders[i + 1]!;
+        const had = hints[k];
+        hints[k] = had === undefined ? v : ([] as string[]).concat(had, v);
+      }
+      if (hints['link'] !== undefined) res.writeEarlyHints(hints as Record<string, string | string[]> & { link: string | string[] });
+    }
+  });
+  if (String(req.getHeader('expect') ?? '').toLowerCase() === '100-continue') req.flushHeaders();
 }
 
 const flows = new WeakMap<object, Flow>();

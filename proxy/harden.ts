@@ -10,25 +10,48 @@ import { ERR } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { applyClientLimits } from './client-limits.js';
 import { handleConnect } from './connect.js';
-import { classify, messageOf, statusFor } from './error-codes.js';
+import { classify, messageOf, statusFor, tlsCause } from './error-codes.js';
 import { flowOf } from './flow.js';
+import { flatten, forwardableHeaders, MAX_HEADER_BYTES } from './headers.js';
+import { pairRawHeaders } from '../core/exchange.js';
 import type { EngineContext } from './engine-context.js';
 import type { CreateServerCallback, LibCtx, LibProxy } from './lib-types.js';
 import { withConsoleRouted } from './quiet-console.js';
 import { handleRequest, rememberRequest, respondLocal } from './request.js';
 import type { WsRelay } from './ws.js';
 
-/** Response headers that describe the upstream hop only. */
-const RESPONSE_HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'te', 'upgrade'];
+/**
+ * The origin's response head, given to the client as received: its status line (reason phrase
+ * included) and its header lines (raw names, order, duplicates not merged), minus what describes
+ * the upstream hop. The library wrote Node's lower-cased, merged `headers` object with "unknown"
+ * reason phrases, plus `date` and `proxy-connection`; its writeHead call is replaced, once, for this
+ * response. Also dropped: the Trailer announcement (trailers are never forwarded, and a Trailer
+ * header on a non-chunked response made writeHead throw and kill the process), and for HTTP/1.0
+ * clients Transfer-Encoding (they get a close-delimited body; chunked framing is not theirs).
+ */
+function passResponseHead(req: http.IncomingMessage, res: http.ServerResponse, up: http.IncomingMessage): void {
+  const http10 = req.httpVersion === '1.0';
+  const headers = forwardableHeaders(pairRawHeaders(up.rawHeaders)).filter(([k]) => !(http10 && k.toLowerCase() === 'transfer-encoding'));
+  res.sendDate = false;
+  const original = res.writeHead;
+  res.writeHead = function writeOriginHead(this: http.ServerResponse) {
+    res.writeHead = original;
+    return (original as (status: number, message: string, headers: string[]) => http.ServerResponse).call(this, up.statusCode ?? 502, up.statusMessage ?? '', flatten(headers));
+  } as typeof res.writeHead;
+}
 
-function setVerifyClient(wss: WebSocketServer | undefined, fn: unknown): void {
-  if (wss) (wss.options as { verifyClient?: unknown }).verifyClient = fn;
+/** ws reads these options per handshake, so they can be set on the library's server too. */
+function configureWsServer(wss: WebSocketServer | undefined, ws: WsRelay, isSSL: boolean, maxPayload: number): void {
+  if (!wss) return;
+  Object.assign(wss.options, { verifyClient: ws.verifyClient(isSSL), handleProtocols: ws.chooseProtocol, autoPong: false, maxPayload });
+  wss.on('headers', (lines: string[], req: http.IncomingMessage) => ws.addUpgradeHeaders(lines, req));
 }
 
 /**
  * _onError replacement. The original console.error'd full error objects (certificates included,
  * #282), answered 504 with the error text as the body, and *appended* that text to bodies already
- * under way (#168). Now: nothing printed, a generic 502/504 if no header was sent, otherwise the
+ * under way (#168). Now: nothing printed, a 502/504 if no header was sent (naming, for a refused
+ * origin certificate, why: hostname mismatch, expired, unknown issuer), otherwise the
  * client connection is destroyed so it sees a truncated response, never foreign bytes.
  */
 export function makeOnError(log: Logger) {
@@ -36,13 +59,15 @@ export function makeOnError(log: Logger) {
     if (!ctx) return void log.debug({ kind, err: messageOf(err) }, 'proxy socket error');
     const flow = flowOf(ctx);
     const code = classify(kind, err);
-    flow?.fail(code, messageOf(err));
+    const cause = code === ERR.UPSTREAM_TLS ? tlsCause(err) : undefined;
+    flow?.fail(code, cause ? `${cause}: ${messageOf(err)}` : messageOf(err));
     log.debug({ kind, code, id: flow?.init.id, err: messageOf(err) }, 'exchange failed');
     ctx.proxyToServerRequest?.destroy();
     const res = ctx.proxyToClientResponse;
     if (code === ERR.CLIENT_ABORT || res.headersSent || res.destroyed) return void res.destroy();
     const status = statusFor(code);
-    respondLocal(ctx, flow, status, [['Content-Type', 'text/plain; charset=utf-8'], ['X-Leakwatch-Error', code]], Buffer.from(`${STATUS_CODES[status]}\n`));
+    const body = `${STATUS_CODES[status]}\n${cause ? `upstream TLS: ${cause}\n` : ''}`;
+    respondLocal(ctx, flow, status, [['Content-Type', 'text/plain; charset=utf-8'], ['X-Leakwatch-Error', code]], Buffer.from(body));
   };
 }
 
@@ -63,15 +88,22 @@ export function harden(lib: LibProxy, ec: Omit<EngineContext, 'outer' | 'inner'>
   lib._createHttpsServer = (_options: object, callback: CreateServerCallback) => {
     const outer = lib.httpServer;
     if (!outer) throw new Error('leakwatch: library created no http server');
-    const inner = http.createServer();
+    const inner = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES });
+    // The library created the outer server with Node's 16 KiB default; read per connection.
+    (outer as http.Server & { maxHeaderSize?: number }).maxHeaderSize = MAX_HEADER_BYTES;
     inner.timeout = 120_000;
     inner.keepAliveTimeout = 60_000;
     outer.keepAliveTimeout = 60_000;
     applyClientLimits(outer, inner, ec);
-    inner.on('clientError', (_err: unknown, socket: Duplex) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    inner.on('clientError', (err: unknown, socket: Duplex) => {
+      const tooBig = (err as { code?: unknown } | null)?.code === 'HPE_HEADER_OVERFLOW';
+      const status = tooBig ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
     });
+    // No automatic "100 Continue": the client's expectation goes to the origin, whose 100 (or
+    // early final answer) is relayed (flow.ts).
+    for (const server of [outer, inner]) server.on('checkContinue', (req, res) => server.emit('request', req, res));
     inner.on('connect', (req, socket: Duplex, head: Buffer) => lib._onHttpServerConnect(req, socket, head));
     inner.on('request', (req, res) => lib._onHttpServerRequest(true, req, res));
     outer.prependListener('request', rememberRequest);
@@ -81,8 +113,8 @@ export function harden(lib: LibProxy, ec: Omit<EngineContext, 'outer' | 'inner'>
       socket.upgradeReq = req;
       lib._onWebSocketServerConnect(true, socket, req);
     });
-    setVerifyClient(lib.wsServer, ws.verifyClient(false));
-    setVerifyClient(wss, ws.verifyClient(true));
+    configureWsServer(lib.wsServer, ws, false, ec.wsMaxPayload);
+    configureWsServer(wss, ws, true, ec.wsMaxPayload);
     onServers(outer, inner);
     // The library's callback console.debug()s "https server started"; route it to our logger.
     withConsoleRouted(log, () => callback(0, inner as never, wss));
@@ -105,24 +137,18 @@ export function harden(lib: LibProxy, ec: Omit<EngineContext, 'outer' | 'inner'>
     }
   });
   (lib as unknown as { onResponse(fn: (ctx: LibCtx, cb: () => void) => void): void }).onResponse((ctx, cb) => {
-    const headers = ctx.serverToProxyResponse?.headers;
-    if (headers) {
-      // Trailer crash (#267, fixed on master, unreleased): a Trailer header on a non-chunked
-      // response made writeHead throw ERR_HTTP_TRAILER_INVALID and killed the process. Trailers
-      // are never forwarded anyway, so the announcement goes.
-      delete headers['trailer'];
-      for (const h of RESPONSE_HOP_BY_HOP) delete headers[h];
-    }
+    const up = ctx.serverToProxyResponse;
+    if (up) passResponseHead(ctx.clientToProxyRequest, ctx.proxyToClientResponse, up);
     cb();
   });
-  lib.onWebSocketConnection((ctx, cb) => ws.onConnection(ctx, cb));
-  lib._onWebSocketFrame = (ctx, type, fromServer, data, flags) => {
+  // The library's relay answered 101 before asking the origin and answered pings itself; ours
+  // (ws.ts) takes over once the client's handshake is done.
+  lib._onWebSocketServerConnect = (isSSL, socket, req) => {
     try {
-      ws.frame(ctx, type, fromServer, data, flags);
+      ws.connect(isSSL, socket, req);
     } catch (err: unknown) {
-      ws.error(ctx, err);
+      log.error({ err: messageOf(err) }, 'WebSocket relay failed');
+      socket.terminate();
     }
   };
-  lib._onWebSocketClose = (ctx, closedByServer, code, reason) => ws.close(ctx, closedByServer, code, reason);
-  lib._onWebSocketError = (ctx, err) => ws.error(ctx, err);
 }

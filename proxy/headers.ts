@@ -1,6 +1,13 @@
 /** Header plumbing: hop-by-hop filtering (RFC 9110 7.6.1) and Node's flat raw-header arrays. */
 import type { RawHeaders } from '../core/exchange.js';
 
+/**
+ * Request and response heads up to this size pass, on every parser (client and upstream side).
+ * Node's default, 16 KiB, cut real traffic (large cookies, JWTs, CSP headers); a larger request
+ * head gets 431, a larger response head 502.
+ */
+export const MAX_HEADER_BYTES = 64 * 1024;
+
 /** Connection-specific headers: they describe the client<->proxy hop and must not travel on. */
 const HOP_BY_HOP = new Set([
   'connection',

@@ -42,8 +42,8 @@ function dial(ec: EngineContext, socket: Duplex, head: Buffer, s: ConnectStart, 
   let up = 0;
   let down = 0;
   ec.active++;
-  upstream.setTimeout(ec.upstreamTimeoutMs, () => {
-    error ??= { code: ERR.UPSTREAM_TIMEOUT, message: 'no data from upstream' };
+  upstream.setTimeout(ec.connectTimeoutMs, () => {
+    error ??= { code: ERR.UPSTREAM_TIMEOUT, message: `could not connect upstream within ${ec.connectTimeoutMs} ms` };
     upstream.destroy();
   });
   upstream.once('connect', () => {

@@ -8,10 +8,11 @@ import { ERR, type ErrorCode } from '../core/errors.js';
 import { pairRawHeaders, type RawHeaders } from '../core/exchange.js';
 import type { GateDecision, RequestHead } from '../core/gate.js';
 import { peerOf, tunnelOf, type EngineContext } from './engine-context.js';
+import { corsHeadersFor } from './cors.js';
 import { messageOf } from './error-codes.js';
 import { attachFlow, Flow } from './flow.js';
 import { runGate } from './gate-run.js';
-import { flatten, forwardableHeaders, hasHeader, isFramingHeader } from './headers.js';
+import { flatten, forwardableHeaders, hasHeader, isFramingHeader, MAX_HEADER_BYTES } from './headers.js';
 import type { LibCtx, NodeCallback } from './lib-types.js';
 import { targetOf, type RequestTarget } from './target.js';
 import { httpExchange } from './to-exchange.js';
@@ -28,12 +29,16 @@ export function rememberRequest(req: IncomingMessage): void {
   if (url !== undefined && url.startsWith('http://')) absoluteUrls.set(req, url);
 }
 
-/** Answers locally (gate 'respond', refusals, errors); the client's body is drained, not sent. */
+/**
+ * Answers locally (gate 'respond', refusals, errors); the client's body is drained, not sent.
+ * Every such answer carries the CORS headers a browser needs to show it to the page.
+ */
 export function respondLocal(ctx: LibCtx, flow: Flow | undefined, status: number, headers: RawHeaders, body: Buffer): void {
   const req = ctx.clientToProxyRequest;
   const res = ctx.proxyToClientResponse;
   req.resume();
   const out = headers.filter(([k]) => !isFramingHeader(k));
+  out.push(...corsHeadersFor(req.method ?? 'GET', flow?.init.request.headers ?? pairRawHeaders(req.rawHeaders), out));
   out.push(['Content-Length', String(body.length)]);
   if (flow) {
     flow.localResponse = { status, statusMessage: STATUS_CODES[status] ?? '', headers: out, body };
@@ -70,10 +75,16 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
     request: { method, url: t.url, scheme: t.scheme, host: t.host, port: t.port, path: t.path, httpVersion: req.httpVersion, headers: rawHeaders },
     ...(tunnel ? { tls: { intercepted: true, ...(tunnel.sni ? { sni: tunnel.sni } : {}), ...(tunnel.clientProtocol ? { clientProtocol: tunnel.clientProtocol } : {}) } } : {}),
     captureLimit: ec.captureLimit,
-    upstreamTimeoutMs: ec.upstreamTimeoutMs,
+    idleTimeoutMs: ec.idleTimeoutMs,
   });
   attachFlow(ctx, flow);
   ec.active++;
+  // The client socket's own idle timer (server.timeout) would cut a long-poll or a quiet stream
+  // the origin is still holding: while we wait on upstream, its idle timeout governs. Only a
+  // client that stops reading what we send is cut for its own silence.
+  res.on('timeout', () => {
+    if (flow.waitingOnClient) res.destroy();
+  });
   // 'close' comes once per response: `on` spares the once-wrapper.
   res.on('close', () => {
     ec.active--;
@@ -91,6 +102,8 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
 
   if (!tunnel && ec.allowClient && !ec.allowClient(client.address)) return refuse(ctx, flow, 403, ERR.CLIENT_DENIED, 'client not allowed');
   if (!result.ok) return refuse(ctx, flow, result.status, result.code, result.message);
+  // Two Host headers: which one names the target is ambiguous (RFC 9112 3.2 asks for a 400).
+  if (rawHeaders.filter(([k]) => k.toLowerCase() === 'host').length > 1) return refuse(ctx, flow, 400, ERR.BAD_TARGET, 'more than one Host header');
   const dial = ec.upstream.dialTarget(t.host, t.port);
   // A tunnel's target was checked when the tunnel opened (connect.ts, transparent-accept.ts) and
   // cannot change; only requests that name their own host need the check here. (Whatever the name,
@@ -112,6 +125,9 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
       // A gate may replace headers, but framing must still describe the bytes the client sends.
       out = out.filter(([k]) => !isFramingHeader(k)).concat(rawHeaders.filter(([k]) => isFramingHeader(k)));
     }
+    // An absolute-form target wins over the client's Host (RFC 9112 3.2.2): the request is judged
+    // and recorded by its URL, so upstream must get that authority too, not a fronted name.
+    if (absoluteUrls.has(req)) out = out.filter(([k]) => k.toLowerCase() !== 'host');
     if (!hasHeader(out, 'host')) out.unshift(['Host', t.url.split('/')[2]!]);
     const opts = ctx.proxyToServerRequestOptions;
     if (!opts) return refuse(ctx, flow, 502, ERR.INTERNAL, 'no upstream options');
@@ -122,7 +138,8 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
     // Always one of our agents: agent-guard.ts checks each of their sockets' peers (loops).
     opts.agent = t.scheme === 'https' ? ec.upstream.httpsAgent : ec.upstream.httpAgent;
     // The upstream idle timeout, applied by Node to the request's socket (see Flow.attachUpstream).
-    opts.timeout = ec.upstreamTimeoutMs;
+    opts.timeout = ec.idleTimeoutMs;
+    (opts as { maxHeaderSize?: number }).maxHeaderSize = MAX_HEADER_BYTES;
     proceed();
   };
 
@@ -143,6 +160,9 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
     const headers = d.headers ?? rawHeaders;
     const rewrite = d.rewriteBody;
     if (!rewrite) return forward(headers);
+    // The body is needed here, before any origin is asked: the client waiting on its
+    // Expect: 100-continue gets the go-ahead from us.
+    if (String(req.headers.expect ?? '').toLowerCase() === '100-continue') res.writeContinue();
     readBody(req, ec.captureLimit, (body) => {
       if (!body) return refuse(ctx, flow, 413, ERR.BLOCKED, 'request body too large to rewrite');
       flow.requestTee.push(body);

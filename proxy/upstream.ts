@@ -9,8 +9,9 @@
 import type { LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import net, { isIP, type LookupFunction } from 'node:net';
 import tls from 'node:tls';
+import { ERR } from '../core/errors.js';
 import type { ResolveTarget } from './resolve-spec.js';
 import { createUpstreamPolicy, guardLookup, systemLookup, type UpstreamPolicy } from './upstream-policy.js';
 
@@ -34,6 +35,8 @@ export interface UpstreamOptions {
   readonly upstreamCaPems?: readonly string[];
   /** Idle time before a pooled keep-alive socket is dropped. */
   readonly freeSocketTimeoutMs?: number;
+  /** Time a new upstream connection has to open (TCP, plus the TLS handshake for https). */
+  readonly connectTimeoutMs?: number;
   /** Names not in --resolve: asked here instead of the system resolver (--dns-upstream). */
   readonly fallbackLookup?: LookupFunction;
   /** `--allow-upstream` CIDRs: otherwise refused ranges (loopback...) that may be dialled. */
@@ -68,6 +71,9 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
   const common = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout, lookup, scheduling: 'lifo' as const };
   const httpAgent = new http.Agent(common);
   const httpsAgent = new https.Agent({ ...common, secureContext, rejectUnauthorized: true });
+  const connectMs = opts.connectTimeoutMs ?? 10_000;
+  boundConnect(httpAgent, connectMs, 'connect');
+  boundConnect(httpsAgent, connectMs, 'secureConnect');
   return {
     httpAgent,
     httpsAgent,
@@ -83,5 +89,29 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
       httpAgent.destroy();
       httpsAgent.destroy();
     },
+  };
+}
+
+type CreateConnection = (...args: unknown[]) => net.Socket;
+
+/**
+ * The connect timeout, separate from the idle timeout: an unreachable origin is known within
+ * seconds, while an origin that holds a long-poll open is fine for minutes. Node has no connect
+ * timeout of its own (a socket's timeout is idle time, and the request's idle timeout would also
+ * run during the connect), so each new socket gets one timer, cleared once it is open. Pooled
+ * sockets are already open and cost nothing per request.
+ */
+function boundConnect(agent: http.Agent, ms: number, openEvent: 'connect' | 'secureConnect'): void {
+  const a = agent as unknown as { createConnection: CreateConnection };
+  const create = a.createConnection.bind(agent);
+  a.createConnection = (...args: unknown[]): net.Socket => {
+    const socket = create(...args);
+    const timer = setTimeout(() => {
+      socket.destroy(Object.assign(new Error(`could not connect upstream within ${ms} ms`), { code: ERR.UPSTREAM_TIMEOUT }));
+    }, ms);
+    const done = (): void => clearTimeout(timer);
+    socket.once(openEvent, done);
+    socket.once('close', done);
+    return socket;
   };
 }

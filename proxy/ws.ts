@@ -1,10 +1,13 @@
 /**
- * WebSocket relaying on top of the library's ws/wss servers, with its defects fixed:
- * - the subprotocol the client negotiated is now requested upstream (1.1.0 dropped it, so the
- *   client "agreed" on a protocol the server never saw);
- * - an upstream that fails leaves the client stuck in CLOSING (close(1006) throws): we close the
- *   client with 1014 (bad gateway), or terminate it;
- * - the upgrade is gated and policy-checked before the 101 (verifyClient), not after;
+ * WebSocket relaying. The library's ws/wss servers accept the client's upgrade; everything else is
+ * ours, because the library answered 101 before asking the origin:
+ * - the handshake is forwarded first: the client's offer (all its subprotocols) goes to the
+ *   origin and the client gets the origin's answer: its refusal (status, headers, body) as is,
+ *   or a 101 with the origin's chosen subprotocol and its headers (Set-Cookie included);
+ * - the upgrade is gated and policy-checked before anything is dialled (verifyClient);
+ * - pings and pongs are relayed, never also answered here (one pong per ping);
+ * - an origin that drops the connection shows as 1006 (abnormal closure) to the client;
+ * - messages are bounded (maxPayload, close 1009 beyond) and relayed with backpressure;
  * - every message, both directions, becomes one Exchange of kind 'websocket'.
  */
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
@@ -13,10 +16,10 @@ import { ERR, type ErrorCode } from '../core/errors.js';
 import { pairRawHeaders, type AppliedVerdict, type Exchange, type Peer, type RawHeaders, type RequestPart } from '../core/exchange.js';
 import { formatAuthority } from './connect-target.js';
 import { peerOf, tunnelOf, type EngineContext } from './engine-context.js';
-import { classify, messageOf } from './error-codes.js';
+import { classify, messageOf, statusFor } from './error-codes.js';
 import type { WsMessage, WsMessageDecision } from '../core/gate.js';
 import { runGate } from './gate-run.js';
-import { forwardableHeaders } from './headers.js';
+import { forwardableHeaders, isFramingHeader } from './headers.js';
 import type { LibWsCtx } from './lib-types.js';
 import { targetOf } from './target.js';
 import { captureOf } from './tee.js';
@@ -36,8 +39,13 @@ interface WsPlan {
   readonly isSSL: boolean;
   /** Which listener accepted the connection (proxy, transparent-https, transparent-http). */
   readonly listener?: string;
+  /** The origin's socket, open once the origin answered 101. */
+  upstream?: WebSocket;
+  /** The subprotocol the origin chose ('' for none). */
+  protocol?: string;
+  /** The origin's 101 headers, passed on to the client. */
+  upgradeHeaders?: RawHeaders;
   opened: boolean;
-  failed: boolean;
 }
 
 type VerifyDone = (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
@@ -54,12 +62,47 @@ function closeWith(ws: WebSocket | undefined, code: number, reason: Buffer | str
     // The library pauses the client socket until upstream opens; without resuming, the client's
     // close reply is never read and the close handshake hangs for ws's 30 s close timeout.
     (ws as unknown as { _socket?: { resume(): void } })._socket?.resume();
+    // 1006 cannot be sent: it means "closed without a close frame", which is what terminate() does.
+    if (code === 1006) return ws.terminate();
     const r = Buffer.isBuffer(reason) ? reason : Buffer.from(reason);
     if (validCloseCode(code)) ws.close(code, r.length <= 123 ? r : undefined);
     else ws.close();
   } catch {
     ws.terminate();
   }
+}
+
+/** Bytes queued towards a slow peer before its sender is paused. */
+const WS_BUFFERED_BYTES = 1024 * 1024;
+
+/** Reads up to `limit` bytes of a body (a refusal page), then calls back; the rest is dropped. */
+function readCapped(res: IncomingMessage, limit: number, done: (body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let called = false;
+  const finish = (): void => {
+    if (called) return;
+    called = true;
+    done(Buffer.concat(chunks).subarray(0, limit));
+  };
+  res.on('data', (c: Buffer) => {
+    if (size < limit) chunks.push(c);
+    size += c.length;
+    if (size >= limit) finish();
+  });
+  res.once('end', finish);
+  res.once('error', finish);
+  res.once('close', finish);
+}
+
+/** The origin's refusal of the upgrade, given to the client as it came (status line, headers, body). */
+function passRefusal(req: IncomingMessage, res: IncomingMessage, body: Buffer): void {
+  const socket = req.socket;
+  if (socket.destroyed) return;
+  const lines = [`HTTP/1.1 ${res.statusCode ?? 502} ${res.statusMessage ?? ''}`];
+  for (const [k, v] of forwardableHeaders(pairRawHeaders(res.rawHeaders))) if (!isFramingHeader(k)) lines.push(`${k}: ${v}`);
+  lines.push(`Content-Length: ${body.length}`, 'Connection: close', '', '');
+  socket.end(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), body]));
 }
 
 export function createWsRelay(ec: EngineContext) {
@@ -84,7 +127,7 @@ export function createWsRelay(ec: EngineContext) {
     ec.recorder.emit(ex);
   };
 
-  const refuse = (plan: Omit<WsPlan, 'opened' | 'failed'>, done: VerifyDone, status: number, code: ErrorCode, message: string, applied?: AppliedVerdict): void => {
+  const refuse = (plan: Omit<WsPlan, 'opened'>, done: VerifyDone, status: number, code: ErrorCode, message: string, applied?: AppliedVerdict): void => {
     done(false, status, STATUS_CODES[status], { 'X-Leakwatch-Error': code });
     ec.recorder.emit(simpleExchange({ id: ec.nextId(), kind: 'http', startedAt: plan.startedAt, client: plan.client, request: plan.request, status, statusMessage: STATUS_CODES[status] ?? '', error: { code, message }, ...(applied ? { applied } : {}), ...(plan.listener ? { listener: plan.listener } : {}) }));
   };
@@ -124,18 +167,62 @@ export function createWsRelay(ec: EngineContext) {
           req.socket.destroy();
           return refuse(base, done, 403, ERR.BLOCKED, 'closed by the gate', d.applied);
         }
-        plans.set(req, { ...base, headers: d.headers ?? base.headers, ...(d.applied ? { applied: d.applied } : {}), ...(d.onMessage ? { onMessage: d.onMessage } : {}), opened: false, failed: false });
-        done(true);
+        const plan: WsPlan = { ...base, headers: d.headers ?? base.headers, ...(d.applied ? { applied: d.applied } : {}), ...(d.onMessage ? { onMessage: d.onMessage } : {}), opened: false };
+        plans.set(req, plan);
+        dialOrigin(req, plan, done);
       },
       () => refuse(base, done, 502, ERR.INTERNAL, 'gate failed'),
     );
   };
 
-  const failUpstream = (ctx: LibWsCtx, plan: WsPlan | undefined, err: unknown): void => {
-    closeWith(ctx.clientToProxyWebSocket, 1014, 'upstream unavailable');
-    if (!plan || plan.opened || plan.failed) return;
-    plan.failed = true;
-    ec.recorder.emit(simpleExchange({ id: ec.nextId(), kind: 'http', startedAt: plan.startedAt, client: plan.client, request: plan.request, error: { code: classify('PROXY_TO_SERVER_WEBSOCKET', err), message: messageOf(err) }, ...(plan.listener ? { listener: plan.listener } : {}) }));
+  /** The client's offer, sent to the origin; `done` only once the origin has answered. */
+  const dialOrigin = (req: IncomingMessage, plan: WsPlan, done: VerifyDone): void => {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of forwardableHeaders(plan.headers)) {
+      const lower = k.toLowerCase();
+      if (lower.startsWith('sec-websocket-')) continue;
+      headers[lower] = headers[lower] === undefined ? v : `${headers[lower]}, ${v}`;
+    }
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+    const scheme = plan.isSSL ? 'wss' : 'ws';
+    let settled = false;
+    const up = new WebSocket(`${scheme}://${formatAuthority(plan.request.host, plan.dialPort)}${plan.request.path}`, offered, {
+      headers,
+      agent: plan.isSSL ? ec.upstream.httpsAgent : ec.upstream.httpAgent,
+      handshakeTimeout: ec.idleTimeoutMs,
+      maxPayload: ec.wsMaxPayload,
+      autoPong: false,
+    });
+    const clientGone = (): void => {
+      if (!settled) up.terminate();
+    };
+    req.socket.once('close', clientGone);
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      req.socket.off('close', clientGone);
+      return true;
+    };
+    up.once('upgrade', (res: IncomingMessage) => (plan.upgradeHeaders = pairRawHeaders(res.rawHeaders)));
+    up.once('open', () => {
+      if (!settle()) return void up.terminate();
+      plan.upstream = up;
+      plan.protocol = up.protocol;
+      done(true);
+    });
+    up.once('unexpected-response', (_r: unknown, res: IncomingMessage) => {
+      if (!settle()) return void res.destroy();
+      readCapped(res, 64 * 1024, (body) => {
+        up.terminate();
+        passRefusal(req, res, body);
+        ec.recorder.emit(simpleExchange({ id: ec.nextId(), kind: 'http', startedAt: plan.startedAt, client: plan.client, request: plan.request, status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', ...(plan.applied ? { applied: plan.applied } : {}), ...(plan.listener ? { listener: plan.listener } : {}) }));
+      });
+    });
+    up.on('error', (err: unknown) => {
+      if (!settle()) return;
+      const code = classify('PROXY_TO_SERVER_WEBSOCKET', err);
+      refuse(plan, done, statusFor(code), code, messageOf(err), plan.applied);
+    });
   };
 
   const planOf = (ctx: LibWsCtx): WsPlan | undefined => {
@@ -145,32 +232,31 @@ export function createWsRelay(ec: EngineContext) {
 
   return {
     verifyClient,
-    /** Global onWebSocketConnection: points the library's upstream socket at the real target. */
-    onConnection(ctx: LibWsCtx, cb: (err?: Error | null) => void): void {
-      const plan = planOf(ctx);
-      const opts = ctx.proxyToServerWebSocketOptions;
-      if (!plan || !opts) return void ctx.clientToProxyWebSocket.terminate();
+    /** ws's handleProtocols: the client gets the subprotocol the origin chose, or none. */
+    chooseProtocol: (_offered: Set<string>, req: IncomingMessage): string | false => plans.get(req)?.protocol || false,
+    /** ws's 'headers' event: the origin's 101 headers, minus what describes the hop or the handshake. */
+    addUpgradeHeaders(lines: string[], req: IncomingMessage): void {
+      for (const [k, v] of forwardableHeaders(plans.get(req)?.upgradeHeaders ?? [])) {
+        if (!k.toLowerCase().startsWith('sec-websocket-') && !isFramingHeader(k)) lines.push(`${k}: ${v}`);
+      }
+    },
+    /** Replaces _onWebSocketServerConnect: the client is open; relay to the origin already open. */
+    connect(isSSL: boolean, client: WebSocket & { upgradeReq?: IncomingMessage }, req: IncomingMessage): void {
+      client.upgradeReq = req;
+      const plan = plans.get(req);
+      const up = plan?.upstream;
+      if (!plan || !up) return void client.terminate();
+      plan.opened = true;
+      const ctx: LibWsCtx = { isSSL, clientToProxyWebSocket: client, proxyToServerWebSocket: up };
       live.add(ctx);
-      ctx.clientToProxyWebSocket.once('close', () => live.delete(ctx));
-      const headers: Record<string, string> = {};
-      for (const [k, v] of forwardableHeaders(plan.headers)) {
-        const lower = k.toLowerCase();
-        if (lower.startsWith('sec-websocket-')) continue;
-        headers[lower] = headers[lower] === undefined ? v : `${headers[lower]}, ${v}`;
+      client.once('close', () => live.delete(ctx));
+      for (const [ws, fromServer] of [[client, false], [up, true]] as const) {
+        ws.on('message', (data: unknown, isBinary: boolean) => this.frame(ctx, 'message', fromServer, data, isBinary));
+        ws.on('ping', (data: Buffer) => this.frame(ctx, 'ping', fromServer, data, false));
+        ws.on('pong', (data: Buffer) => this.frame(ctx, 'pong', fromServer, data, false));
+        ws.on('close', (code: number, reason: Buffer) => this.close(ctx, fromServer, code, reason));
+        ws.on('error', (err: unknown) => this.error(ctx, err));
       }
-      const scheme = plan.isSSL ? 'wss' : 'ws';
-      opts.url = `${scheme}://${formatAuthority(plan.request.host, plan.dialPort)}${plan.request.path}`;
-      opts.headers = headers;
-      opts.agent = plan.isSSL ? ec.upstream.httpsAgent : ec.upstream.httpAgent;
-      opts.handshakeTimeout = ec.upstreamTimeoutMs;
-      const protocol = ctx.clientToProxyWebSocket.protocol;
-      if (protocol) opts.protocols = [protocol];
-      try {
-        cb();
-      } catch (err: unknown) {
-        return failUpstream(ctx, plan, err);
-      }
-      ctx.proxyToServerWebSocket?.once('open', () => (plan.opened = true));
     },
     /** Replaces _onWebSocketFrame: records messages, forwards only to an open peer. */
     frame(ctx: LibWsCtx, type: string, fromServer: boolean, data: unknown, flags: unknown): void {
@@ -190,34 +276,28 @@ export function createWsRelay(ec: EngineContext) {
       if (md?.type === 'drop') return;
       if (md?.data) buf = md.data;
       if (!dest) return;
-      const send = (): void => {
-        if (dest.readyState !== WebSocket.OPEN) return;
-        if (type === 'message') dest.send(buf, { binary: flags === true });
-        else if (type === 'ping') dest.ping(buf);
-        else if (type === 'pong') dest.pong(buf);
-      };
-      if (dest.readyState === WebSocket.CONNECTING) dest.once('open', send);
-      else send();
+      if (dest.readyState !== WebSocket.OPEN) return;
+      if (type === 'ping') return dest.ping(buf);
+      if (type === 'pong') return dest.pong(buf);
+      // Backpressure: a receiver slower than its sender stops the sender's socket instead of
+      // letting whole messages queue here.
+      const source = fromServer ? ctx.proxyToServerWebSocket : ctx.clientToProxyWebSocket;
+      dest.send(buf, { binary: flags === true }, () => {
+        if (source?.isPaused && dest.bufferedAmount < WS_BUFFERED_BYTES) source.resume();
+      });
+      if (dest.bufferedAmount >= WS_BUFFERED_BYTES) source?.pause();
     },
     /** Replaces _onWebSocketClose: mirrors the close with a valid code (1006 used to throw). */
     close(ctx: LibWsCtx, closedByServer: boolean, code: number, reason: Buffer): void {
       if (ctx.closedByServer || ctx.closedByClient) return;
       ctx.closedByServer = closedByServer;
       ctx.closedByClient = !closedByServer;
-      if (closedByServer) {
-        const plan = planOf(ctx);
-        if (plan && !plan.opened) return failUpstream(ctx, plan, new Error(`upstream closed (${code})`));
-        return closeWith(ctx.clientToProxyWebSocket, code === 1006 ? 1014 : code, reason);
-      }
-      closeWith(ctx.proxyToServerWebSocket, code, reason);
+      // 1006 (the peer vanished without a close frame) is passed on the same way (closeWith).
+      closeWith(closedByServer ? ctx.clientToProxyWebSocket : ctx.proxyToServerWebSocket, code, reason);
     },
-    /** Replaces _onWebSocketError: nothing printed; the other side is closed promptly. */
-    error(ctx: LibWsCtx, err: unknown): void {
+    /** Nothing printed; ws closes the socket after an error and the 'close' handler mirrors it. */
+    error(_ctx: LibWsCtx, err: unknown): void {
       ec.log.debug({ err: messageOf(err) }, 'websocket error');
-      const up = ctx.proxyToServerWebSocket;
-      const plan = planOf(ctx);
-      if (!up || up.readyState !== WebSocket.OPEN) return failUpstream(ctx, plan, err);
-      if (ctx.clientToProxyWebSocket.readyState !== WebSocket.OPEN) up.terminate();
     },
     closeAll(): void {
       for (const ctx of live) {

@@ -5,7 +5,7 @@
  * reloads and dashboard overrides apply at once without a restart.
  */
 import { EMPTY_BODY, type Exchange } from '../core/exchange.js';
-import type { GateDecision, RequestGate, RequestHead } from '../core/gate.js';
+import { announcedRequest, type GateDecision, type RequestGate, type RequestHead } from '../core/gate.js';
 import type { HoldOutcome, HoldQueue, HoldRequest } from '../core/hold-queue.js';
 import { blockAnswer } from './block-response.js';
 import { decideAction, normalizeClient, planDecision, type DecideContext, type Enforcement, type LastingDecision } from './decide.js';
@@ -69,6 +69,26 @@ function afterHold(head: RequestHead, e: Enforcement, o: HoldOutcome, timeoutMs:
   return { type: 'respond', applied: { verdict: 'hold', ruleId, detail }, ...blockAnswer(head.path, e.category, ruleId) };
 }
 
+/**
+ * A CORS preflight is judged by the rule of the request it announces: a blocked host or path
+ * must not see the preflight either (it carries the client's address, User-Agent and Origin).
+ * When that request will not be forwarded as is (block, neutralize, hold), leakwatch answers the
+ * preflight itself with 204 (the proxy adds the CORS allowance), so the browser goes on to send
+ * the request and the page then gets leakwatch's own answer instead of a CORS error. Otherwise
+ * the preflight travels with what the rule decided (header strip, would-block in observe mode)
+ * but no body rewrite: a preflight has no body.
+ */
+function preflightDecision(announced: RequestHead, ctx: DecideContext): GateDecision {
+  const e = decideAction(announced, ctx);
+  const plan = planDecision(announced, e, ctx);
+  if (plan.type === 'forward') {
+    const { rewriteBody: _body, onMessage: _message, ...rest } = plan;
+    return rest;
+  }
+  const applied = plan.type === 'hold' ? { verdict: 'hold' as const, ruleId: e.ruleId ?? 'unknown', detail: 'preflight answered by leakwatch; the request it announces is held' } : plan.applied;
+  return { type: 'respond', applied, status: 204, headers: [['Cache-Control', 'no-store']], body: Buffer.alloc(0) };
+}
+
 export function createEnforcementGate(opts: EnforcementGateOptions): RequestGate {
   const now = opts.now ?? Date.now;
   return {
@@ -78,6 +98,8 @@ export function createEnforcementGate(opts: EnforcementGateOptions): RequestGate
       const { ruleset, firstParty, mode, overlay, known } = state;
       const ctx: DecideContext =
         known === undefined ? { ruleset, firstParty, mode, overlay, now: now() } : { ruleset, firstParty, mode, overlay, known, now: now() };
+      const announced = announcedRequest(head);
+      if (announced) return preflightDecision(announced, ctx);
       const e = decideAction(head, ctx);
       const plan = planDecision(head, e, ctx);
       if (plan.type !== 'hold') return plan;

@@ -3,6 +3,7 @@
  * (reset mid-body, hang, Trailer without chunking, garbage). `onConnection` gets each socket.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 
 export interface RawOrigin {
@@ -50,4 +51,17 @@ export async function closedPort(): Promise<number> {
   const port = (s.address() as AddressInfo).port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** The same scripted origin behind TLS (a leaf from a test PKI), on 127.0.0.1. */
+export async function startTlsRawOrigin(leaf: { key: string; cert: string }, onConnection: (socket: net.Socket) => void): Promise<RawOrigin> {
+  const server = tls.createServer(leaf, (s) => {
+    s.on('error', () => undefined);
+    onConnection(s);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -195,8 +195,8 @@ describe('never proxies to itself', () => {
     for (const [host, port] of targets()) {
       const outcome = await new Promise<string>((resolve) => {
         const ws = new WebSocket(`ws://${host}:${port}/api/stream`, { createConnection: absoluteFormConnection(lw.proxyPort, `http://${host}:${port}`) as never });
-        // The proxy answers 101 before it dials upstream; a refused upstream then closes the
-        // client with 1014. Staying open means the upstream (our own dashboard) accepted it.
+        // The proxy dials upstream before it answers; a refused upstream is an HTTP status.
+        // Staying open means the upstream (our own dashboard) accepted it.
         ws.once('open', () => setTimeout(() => {
           ws.terminate();
           resolve('stayed open');

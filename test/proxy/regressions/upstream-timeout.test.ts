@@ -1,5 +1,5 @@
 // Defect: no upstream timeout; a hung origin hung the client forever. Now 504 after
-// upstreamTimeoutMs, recorded as LW_UPSTREAM_TIMEOUT.
+// idleTimeoutMs, recorded as LW_UPSTREAM_TIMEOUT.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { httpViaProxy } from '../../helpers/connect-client.js';
 import { startRawOrigin, type RawOrigin } from '../../helpers/raw-origin.js';
@@ -9,7 +9,7 @@ let proxy: TestProxy;
 let hang: RawOrigin;
 beforeAll(async () => {
   hang = await startRawOrigin(() => undefined);
-  proxy = await startTestProxy({ routes: { 'hang.test': hang.port }, upstreamTimeoutMs: 400 });
+  proxy = await startTestProxy({ routes: { 'hang.test': hang.port }, idleTimeoutMs: 400 });
 });
 afterAll(async () => {
   await proxy.close();

@@ -1,5 +1,6 @@
 // Defect: when the upstream WebSocket failed, the library called close(1006) (invalid, throws) and
-// left the client stuck in CLOSING. Now the client gets a close (1014 bad gateway) promptly.
+// left the client stuck in CLOSING. Now the origin is dialled first and the client gets a 502
+// (the ws client reports the failed handshake as close 1006) promptly.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { closedPort } from '../../helpers/raw-origin.js';
