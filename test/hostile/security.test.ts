@@ -196,7 +196,8 @@ describe('never proxies to itself', () => {
       const outcome = await new Promise<string>((resolve) => {
         const ws = new WebSocket(`ws://${host}:${port}/api/stream`, { createConnection: absoluteFormConnection(lw.proxyPort, `http://${host}:${port}`) as never });
         // The proxy dials upstream before it answers; a refused upstream is an HTTP status.
-        // Staying open means the upstream (our own dashboard) accepted it.
+        // Staying open means the upstream (our own dashboard) accepted it. 403: the target is a
+        // loopback address (refused before the loop check); 508: a loop through a name we answer.
         ws.once('open', () => setTimeout(() => {
           ws.terminate();
           resolve('stayed open');
@@ -205,7 +206,7 @@ describe('never proxies to itself', () => {
         ws.once('error', (e) => resolve(`error ${e.message}`));
         ws.once('close', (code) => resolve(`close ${code}`));
       });
-      expect(outcome, `${host}:${port}`).toMatch(/^status 508$|^close 1014$/);
+      expect(outcome, `${host}:${port}`).toMatch(/^status (508|403)$|^close 1014$/);
     }
     await lw.stillServes();
   });

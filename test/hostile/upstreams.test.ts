@@ -248,7 +248,7 @@ describe('the data dir stays clean', () => {
   it('no file was written outside the data dir layout', async () => {
     const { readdirSync } = await import('node:fs');
     expect(readdirSync(lw.dataDir).sort()).toEqual(expect.arrayContaining(['ca', 'leakwatch.db']));
-    for (const name of readdirSync(lw.dataDir)) expect(name).toMatch(/^(ca|leakwatch\.db(-wal|-shm)?|dashboard-token|redact\.key|\.http-mitm-proxy-unused)$/);
+    for (const name of readdirSync(lw.dataDir)) expect(name).toMatch(/^(ca|leakwatch\.db(-wal|-shm)?|dashboard-token|running\.json|redact\.key|\.http-mitm-proxy-unused)$/);
     writeFileSync(join(tempDir(), 'marker'), '');
   });
 });
