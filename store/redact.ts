@@ -173,6 +173,69 @@ export function createScrubberCache(declared: readonly string[]): (values: reado
   };
 }
 
+/**
+ * The texts to scrub from an exchange under `--redact`: each finding's value, and for a value
+ * found inside an encoding (its `where` carries a chain such as `request.query.jwt|jwt.sub` or
+ * `request.header.authorization|base64|json.user`), the raw field it was decoded from. The value
+ * never appears in clear in such a field (base64, a JWT, compressed bytes), so only removing the
+ * whole field keeps it out of the store.
+ */
+export function scrubTexts(req: FieldSource, findings: readonly { readonly value: string; readonly where: string }[]): string[] {
+  const out = findings.map((f) => f.value);
+  for (const f of findings) {
+    const bar = f.where.indexOf('|');
+    if (bar < 0 || !f.where.startsWith('request.')) continue;
+    for (const raw of sourceField(req, f.where.slice(0, bar))) if (raw.length >= 3) out.push(raw);
+  }
+  return out;
+}
+
+/** What a request's fields are read from: the path with its query, and the raw headers. */
+export interface FieldSource {
+  readonly path: string;
+  readonly headers: Exchange['request']['headers'];
+}
+
+/** The raw text(s) of a request field named by the head of a finding's `where`. */
+function sourceField(req: FieldSource, field: string): string[] {
+  const dot = field.indexOf('.', 'request.'.length);
+  const part = dot < 0 ? field.slice('request.'.length) : field.slice('request.'.length, dot);
+  const name = dot < 0 ? '' : field.slice(dot + 1).replace(/\[\d+\]$/, '');
+  const q = req.path.indexOf('?');
+  if (part === 'query' && q >= 0) {
+    const out: string[] = [];
+    for (const pair of req.path.slice(q + 1).split('&')) {
+      const eq = pair.indexOf('=');
+      const key = eq < 0 ? pair : pair.slice(0, eq);
+      let k = key;
+      try {
+        k = decodeURIComponent(key.replace(/\+/g, ' '));
+      } catch {
+        // A malformed escape: compare the key as written.
+      }
+      if (k === name && eq >= 0) out.push(pair.slice(eq + 1));
+    }
+    return out;
+  }
+  if (part === 'header') return req.headers.filter(([k]) => k.toLowerCase() === name).map(([, v]) => v);
+  if (part === 'cookie') {
+    const out: string[] = [];
+    for (const [k, v] of req.headers) {
+      if (k.toLowerCase() !== 'cookie') continue;
+      for (const c of v.split(';')) {
+        const eq = c.indexOf('=');
+        if (eq > 0 && c.slice(0, eq).trim() === name) out.push(c.slice(eq + 1).trim());
+      }
+    }
+    return out;
+  }
+  if (part === 'path') {
+    // A decoded path segment (e.g. a base32 conference name): every segment long enough to carry it.
+    return req.path.slice(0, q < 0 ? undefined : q).split('/').filter((s) => s.length >= 8);
+  }
+  return [];
+}
+
 /** Every string inside a JSON-like value passed through `scrub` (keys too: header names can leak). */
 export function scrubDeep<T>(v: T, scrub: (s: string) => string): T {
   if (typeof v === 'string') return scrub(v) as T;
@@ -196,7 +259,7 @@ export function createItemRedactor(declared: readonly string[]): (item: Pipeline
   const scrubberFor = createScrubberCache(declared);
   return ({ exchange: ex, audit }) => {
     const findings = audit?.findings ?? [];
-    const scrub = scrubberFor(findings.map((f) => f.value));
+    const scrub = scrubberFor(scrubTexts(ex.request, findings));
     const req = ex.request;
     const res = ex.response;
     const exchange: Exchange = {
@@ -227,7 +290,10 @@ export function createItemRedactor(declared: readonly string[]): (item: Pipeline
 export function createHoldRedactor(declared: readonly string[]): <H extends HoldRequest>(h: H) => H {
   const scrubberFor = createScrubberCache(declared);
   return (h) => {
-    const scrub = scrubberFor(h.findings.map((f) => f.value));
+    // A held request has no parsed path: the URL's path and query are what its query findings came from.
+    const scheme = h.url.indexOf('//');
+    const slash = scheme < 0 ? -1 : h.url.indexOf('/', scheme + 2);
+    const scrub = scrubberFor(scrubTexts({ path: slash < 0 ? '/' : h.url.slice(slash), headers: [] }, h.findings));
     return {
       ...h, url: scrub(h.url), host: scrub(h.host),
       findings: h.findings.map((f) => ({ ...f, value: maskValue(f.kind, f.value), where: scrub(f.where) })),

@@ -10,7 +10,7 @@ import { bodyKey, packDetails, PART_REQUEST, PART_RESPONSE, PART_WEBSOCKET, type
 import type { Store } from './db.js';
 import { FINDING_ID_SPAN } from './migrations.js';
 import { rowBuffer } from './multi-insert.js';
-import { createScrubberCache, keyedHash, maskValue, scrubDeep } from './redact.js';
+import { createScrubberCache, keyedHash, maskValue, scrubDeep, scrubTexts } from './redact.js';
 import { createValueInterner } from './values.js';
 
 export type StoreBodies = 'none' | 'leaks' | 'all';
@@ -103,7 +103,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
     const all = audit?.findings ?? [];
     // findings_v numbers a finding exchange_id * FINDING_ID_SPAN + n: no rule pack comes near it.
     const findings = all.length < FINDING_ID_SPAN ? all : all.slice(0, FINDING_ID_SPAN - 1);
-    const scrub = opts.redact ? scrubberFor(findings.map((f) => f.value)) : identity;
+    const scrub = opts.redact ? scrubberFor(scrubTexts(ex.request, findings)) : identity;
     const req = ex.request;
     const path = scrub(req.path);
     const url = scrub(req.url);
