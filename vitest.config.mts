@@ -8,6 +8,10 @@ export default defineConfig({
   test: {
     globalSetup: ['test/setup/global.ts'],
     pool: 'forks',
+    // Most files spend their time waiting on sockets, timers and child processes (long-polls held
+    // 35 s, a 100-second matrix-js-sdk session), not on the CPU: three files at a time on a 2-core
+    // machine keep the suite short without starving the ones that measure time.
+    maxWorkers: 3,
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
