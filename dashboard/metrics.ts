@@ -4,6 +4,7 @@
  */
 import type { RecorderStats } from './data-source.js';
 import type { HubCounters } from './hub.js';
+import type { RuntimeStats } from '../core/runtime-stats.js';
 import type { HealthView } from './types.js';
 
 export interface MetricsInput {
@@ -11,6 +12,7 @@ export interface MetricsInput {
   recorder: RecorderStats;
   health: HealthView;
   stream: Record<string, number>;
+  runtime: RuntimeStats;
 }
 
 /** Label values escape backslash, double quote and newline. */
@@ -78,5 +80,15 @@ export function renderMetrics(m: MetricsInput): string {
     sorted(new Map(Object.entries(refusedClients))).map(([listener, n]) => [{ listener }, n]),
   );
   e.metric('leakwatch_uptime_seconds', 'gauge', 'Seconds since leakwatch started.', [[{}, m.health.uptimeSeconds]]);
+  const d = m.runtime.eventLoopDelayMs;
+  e.metric('leakwatch_event_loop_delay_ms', 'gauge', 'Event-loop delay over the last minute (p50, p99, max), in milliseconds.', [
+    [{ quantile: '0.5' }, d.p50], [{ quantile: '0.99' }, d.p99], [{ quantile: '1' }, d.max],
+  ]);
+  e.metric('leakwatch_gc_pauses_total', 'counter', 'Garbage-collection pauses since start.', [[{}, m.runtime.gc.count]]);
+  e.metric('leakwatch_gc_pause_seconds_total', 'counter', 'Time spent in garbage-collection pauses since start, by kind.',
+    sorted(new Map(Object.entries(m.runtime.gc.byKind))).map(([kind, n]) => [{ kind }, n]));
+  e.metric('leakwatch_heap_used_bytes', 'gauge', 'V8 heap in use (main thread).', [[{}, m.runtime.heapUsedBytes]]);
+  e.metric('leakwatch_heap_total_bytes', 'gauge', 'V8 heap reserved (main thread).', [[{}, m.runtime.heapTotalBytes]]);
+  e.metric('leakwatch_resident_memory_bytes', 'gauge', 'Resident set size of the whole process (workers included).', [[{}, m.runtime.rssBytes]]);
   return e.toString();
 }

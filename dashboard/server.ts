@@ -12,6 +12,7 @@ import { apiRouter } from './api.js';
 import { hostGuard, requireToken, securityHeaders, tokenLink, unsafeMethodGuard } from './auth.js';
 import { StreamHub } from './hub.js';
 import { renderMetrics } from './metrics.js';
+import { runtimeStats } from '../core/runtime-stats.js';
 import { enforcementRouter, NO_ENFORCEMENT } from './enforcement.js';
 import { BadRequest } from './params.js';
 import { setupRouter } from './setup.js';
@@ -64,8 +65,10 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
   const unsubscribeHolds = enforcement.subscribeHolds((e) => stream.broadcast(e));
   app.use('/api', guard, apiRouter({ data: opts.data, hub, rules: opts.rules, health: opts.health, streamStats: stream.stats,
     ...(opts.report ? { report: opts.report } : {}), ...(opts.purge ? { purge: opts.purge } : {}) }));
+  // The event-loop and GC monitors start with the dashboard, so the first scrape has a window to read.
+  runtimeStats();
   app.get('/metrics', guard, (_req, res) => {
-    const body = renderMetrics({ counters: hub.counters, recorder: opts.data.recorderStats(), health: opts.health(), stream: stream.stats() });
+    const body = renderMetrics({ counters: hub.counters, recorder: opts.data.recorderStats(), health: opts.health(), stream: stream.stats(), runtime: runtimeStats() });
     res.type('text/plain; version=0.0.4; charset=utf-8').send(body);
   });
   app.use((_req, res) => void res.status(404).type('text/plain').send('not found\n'));

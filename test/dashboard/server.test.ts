@@ -193,6 +193,27 @@ describe('API and metrics', () => {
     expect(r.body).toMatch(/leakwatch_recorder_dropped_total 0/);
     for (const l of lines) expect(l).toMatch(/^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"\})? -?[\d.e+]+)$/);
   });
+
+  it('exposes what the process costs: event-loop delay, GC pauses, heap and RSS', async () => {
+    // Some garbage, so the young generation is collected at least once before the scrape.
+    let keep = 0;
+    for (let i = 0; i < 200_000; i++) keep += JSON.stringify({ i, s: 'x'.repeat(i % 64) }).length;
+    expect(keep).toBeGreaterThan(0);
+    const body = (await raw(h.base, '/metrics', bearer())).body;
+    const value = (re: RegExp): number => Number(re.exec(body)?.[1] ?? NaN);
+    const p50 = value(/^leakwatch_event_loop_delay_ms\{quantile="0\.5"\} ([\d.]+)$/m);
+    const p99 = value(/^leakwatch_event_loop_delay_ms\{quantile="0\.99"\} ([\d.]+)$/m);
+    const max = value(/^leakwatch_event_loop_delay_ms\{quantile="1"\} ([\d.]+)$/m);
+    expect(p50).toBeGreaterThanOrEqual(0);
+    expect(p99).toBeGreaterThanOrEqual(p50);
+    expect(max).toBeGreaterThanOrEqual(p99);
+    expect(value(/^leakwatch_gc_pauses_total (\d+)$/m)).toBeGreaterThan(0);
+    expect(body).toMatch(/^leakwatch_gc_pause_seconds_total\{kind="(minor|major|incremental|weakcb)"\} [\d.e-]+$/m);
+    const rss = value(/^leakwatch_resident_memory_bytes (\d+)$/m);
+    const heap = value(/^leakwatch_heap_used_bytes (\d+)$/m);
+    expect(heap).toBeGreaterThan(1_000_000);
+    expect(rss).toBeGreaterThan(heap);
+  });
 });
 
 describe('WebSocket messages in the detail', () => {
