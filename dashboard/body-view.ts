@@ -3,30 +3,20 @@
  * wire's gzip/deflate/br first), else base64 of a bounded prefix. Decompression is capped so a
  * hostile "zip bomb" body cannot balloon the dashboard's memory.
  */
-import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import { decompress as decode } from '../core/decoders/compression.js';
 import { headerValue, type RawHeaders } from '../core/exchange.js';
 import type { BodyView } from './data-source.js';
 
 const MAX_DECODED = 2 << 20;
 const MAX_BINARY_SHOWN = 16 << 10;
 
-function decompress(bytes: Buffer, encoding: string | undefined): Buffer {
+/** The same bounded decoder as the audit (gzip, deflate, br, zstd); past the cap, its prefix. */
+function decompress(bytes: Buffer, encoding: string | undefined): { out: Buffer; capped: boolean } {
   const enc = (encoding ?? '').trim().toLowerCase();
-  const opts = { maxOutputLength: MAX_DECODED };
-  try {
-    if (enc === 'gzip' || enc === 'x-gzip') return gunzipSync(bytes, opts);
-    if (enc === 'br') return brotliDecompressSync(bytes, opts);
-    if (enc === 'deflate') {
-      try {
-        return inflateSync(bytes, opts);
-      } catch {
-        return inflateRawSync(bytes, opts);
-      }
-    }
-  } catch {
-    // truncated capture or a lying header: show the bytes as they are
-  }
-  return bytes;
+  const step = enc === '' || enc === 'identity' ? null : decode(enc, bytes, MAX_DECODED, true);
+  // A truncated capture or a lying header: show the bytes as they are.
+  if (!step || (step.error !== undefined && step.out.length === 0)) return { out: bytes, capped: false };
+  return { out: step.out, capped: step.capped };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -47,11 +37,11 @@ export function toBodyView(
 ): BodyView | null {
   if (!body) return null;
   const contentType = headerValue(headers, 'content-type') ?? null;
-  const decoded = decompress(body.bytes, headerValue(headers, 'content-encoding'));
+  const { out: decoded, capped } = decompress(body.bytes, headerValue(headers, 'content-encoding'));
   const text = asText(decoded);
   return {
     size: body.size,
-    truncated: body.truncated,
+    truncated: body.truncated || capped,
     contentType,
     text,
     base64: text === null ? decoded.subarray(0, MAX_BINARY_SHOWN).toString('base64') : null,

@@ -7,7 +7,9 @@
  * sets Content-Length for the new bytes. A body that is not JSON, or not decodable, goes on
  * unchanged (headers are still stripped). Pure apart from zlib.
  */
-import { brotliCompressSync, brotliDecompressSync, deflateRawSync, deflateSync, gunzipSync, gzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
+import { DECODE_LIMIT } from '../core/decode.js';
+import { decompress } from '../core/decoders/compression.js';
 import type { RawHeaders } from '../core/exchange.js';
 import { headerValue } from '../core/exchange.js';
 import type { BodyRewrite } from '../core/gate.js';
@@ -134,19 +136,28 @@ export function stripJson(root: unknown, spec: Pick<StripSpec, 'json' | 'known'>
   return n;
 }
 
-type Codec = { decode(b: Buffer): Buffer; encode(b: Buffer): Buffer };
+type Codec = { decode(b: Buffer): Buffer | null; encode(b: Buffer): Buffer };
 const IDENTITY: Codec = { decode: (b) => b, encode: (b) => b };
+
+/**
+ * Decoding goes through the same bounded decoder as the audit: a body that decodes past the cap
+ * (a decompression bomb) or not at all is forwarded as it came, never half-stripped.
+ */
+const bounded = (enc: string) => (b: Buffer): Buffer | null => {
+  const step = decompress(enc, b, DECODE_LIMIT, true);
+  return step && !step.capped && step.error === undefined ? step.out : null;
+};
 
 /** The codec for a Content-Encoding (one coding only), or null when we cannot round-trip it. */
 function codecFor(encoding: string | undefined, body: Buffer): Codec | null {
   const e = (encoding ?? '').trim().toLowerCase();
   if (e === '' || e === 'identity') return IDENTITY;
-  if (e === 'gzip' || e === 'x-gzip') return { decode: (b) => gunzipSync(b), encode: (b) => gzipSync(b) };
-  if (e === 'br') return { decode: (b) => brotliDecompressSync(b), encode: (b) => brotliCompressSync(b) };
+  if (e === 'gzip' || e === 'x-gzip') return { decode: bounded('gzip'), encode: (b) => gzipSync(b) };
+  if (e === 'br') return { decode: bounded('br'), encode: (b) => brotliCompressSync(b) };
   if (e === 'deflate') {
     // RFC 9110 deflate is zlib-wrapped; some clients send raw deflate: answer in the same form.
     const zlibWrapped = body.length >= 2 && (body[0]! & 0x0f) === 8 && ((body[0]! << 8) | body[1]!) % 31 === 0;
-    return zlibWrapped ? { decode: (b) => inflateSync(b), encode: (b) => deflateSync(b) } : { decode: (b) => inflateRawSync(b), encode: (b) => deflateRawSync(b) };
+    return { decode: bounded('deflate'), encode: (b) => (zlibWrapped ? deflateSync(b) : deflateRawSync(b)) };
   }
   return null;
 }
@@ -165,9 +176,11 @@ export function stripBody(body: Buffer, headers: RawHeaders, spec: Pick<StripSpe
   if (body.length === 0 || (spec.json.length === 0 && spec.known.length === 0)) return unchanged;
   const codec = codecFor(headerValue(headers, 'content-encoding'), body);
   if (!codec) return unchanged;
+  const decoded = codec.decode(body);
+  if (!decoded) return unchanged;
   let root: unknown;
   try {
-    root = JSON.parse(codec.decode(body).toString('utf8'));
+    root = JSON.parse(decoded.toString('utf8'));
   } catch {
     return unchanged;
   }

@@ -10,6 +10,7 @@ import { escapeLabel } from '../../dashboard/metrics.js';
 import { flowQuery } from '../../dashboard/api.js';
 import { loadOrCreateDashboardToken } from '../../dashboard/token.js';
 import { gzipSync } from 'node:zlib';
+import { zstdFrameRaw } from '../fixtures/bodies/zstd.js';
 // The browser module is plain ESM with no DOM use at import time.
 import { needles, segments } from '../../dashboard/public/highlight.js';
 import { exchange } from './harness.js';
@@ -104,6 +105,14 @@ describe('small helpers', () => {
   it('decodes gzip bodies and refuses to call binary text', () => {
     const v = toBodyView({ bytes: gzipSync('{"a":1}'), size: 27, truncated: false }, [['Content-Encoding', 'gzip'], ['Content-Type', 'application/json']]);
     expect(v?.text).toBe('{"a":1}');
+    // zstd, through the same bounded decoder as the audit.
+    const z = toBodyView({ bytes: zstdFrameRaw(Buffer.from('{"b":2}')), size: 20, truncated: false }, [['Content-Encoding', 'zstd']]);
+    expect(z?.text).toBe('{"b":2}');
+    // A bomb is shown up to the view's cap and marked truncated.
+    const bomb = toBodyView({ bytes: gzipSync(Buffer.alloc(8 << 20, 0x61)), size: 8200, truncated: false }, [['Content-Encoding', 'gzip']]);
+    expect(bomb?.truncated).toBe(true);
+    expect(bomb?.text?.length).toBeGreaterThan(1 << 20);
+    expect(bomb?.text?.length).toBeLessThanOrEqual(2 << 20);
     const bin = toBodyView({ bytes: Buffer.from([0, 1, 2, 255]), size: 4, truncated: false }, []);
     expect(bin?.text).toBeNull();
     expect(bin?.base64).toBe('AAEC/w==');

@@ -171,6 +171,20 @@ describe('strip', () => {
     }
   });
 
+  it('stops at the decode cap: a body that inflates past it is forwarded as it came, not half-stripped', () => {
+    // 17 MiB of JSON whitespace before the field: over the 16 MiB cap every decoder shares.
+    const json = Buffer.concat([Buffer.from('{"pad":"'), Buffer.alloc(17 << 20, 0x20), Buffer.from('","initial_device_display_name":"x"}')]);
+    const bomb = gzipSync(json);
+    expect(bomb.length).toBeLessThan(100_000);
+    const headers: Array<[string, string]> = [['Content-Encoding', 'gzip'], ['Content-Type', 'application/json']];
+    const r = stripBody(bomb, headers, { json: ['initial_device_display_name'], known: [] });
+    expect(r.removed).toBe(0);
+    expect(r.body).toBe(bomb);
+    // Under the cap the same shape is stripped.
+    const small = gzipSync(Buffer.from('{"pad":"  ","initial_device_display_name":"x"}'));
+    expect(stripBody(small, headers, { json: ['initial_device_display_name'], known: [] }).removed).toBe(1);
+  });
+
   it('leaves bodies it does not understand alone', () => {
     const body = Buffer.from('not json');
     expect(stripBody(body, [], { json: ['a'], known: [] }, known).body).toBe(body);
