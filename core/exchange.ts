@@ -1,7 +1,8 @@
 /**
  * The exchange record: one normalised, read-only description of something a client sent and what
- * came back. It is built once at the edge (proxy/, and later the DNS and STUN listeners) and then
- * travels the whole pipeline: decode -> classify -> extract -> act -> record -> stream.
+ * came back. It is built once at the edge (proxy/, the DNS server, the STUN sensor), carrying the
+ * request gate's decision, and then travels the pipeline: audit (decode -> classify -> extract)
+ * -> record -> stream.
  *
  * Terminology
  * - host: the name (or IP literal) the client asked for, lower-case, no port, no brackets.
