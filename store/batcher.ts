@@ -8,7 +8,7 @@ export interface Batcher<T> {
   add(item: T): void;
   /** Hand over everything waiting now (flush, close). */
   takeAll(): void;
-  /** Stop the timers; what waits stays (call takeAll first to keep it). */
+  /** Stop for good: timers off, what still waits is discarded (call takeAll first to keep it). */
   stop(): void;
   readonly size: number;
 }
@@ -51,8 +51,8 @@ export function createBatcher<T>(opts: BatcherOptions<T>): Batcher<T> {
 
   return {
     add(item) {
-      pending.push(item);
       if (stopped) return;
+      pending.push(item);
       if (pending.length >= maxBatch) immediate ??= setImmediate(onImmediate);
       else if (!immediate) arm();
     },
@@ -69,6 +69,7 @@ export function createBatcher<T>(opts: BatcherOptions<T>): Batcher<T> {
       if (immediate) clearImmediate(immediate);
       timer = null;
       immediate = null;
+      pending = [];
     },
     get size() {
       return pending.length;
