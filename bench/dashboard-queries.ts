@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const start = Date.now();
     for (let i = 1; i <= N; i += BATCH) {
       for (let id = i; id < Math.min(N + 1, i + BATCH); id++) rec.stage.run(synthetic(id, t0));
-      rec.flush();
+      await rec.flush();
     }
     await rec.close();
     const built = (Date.now() - start) / 1000;

@@ -38,8 +38,8 @@ function synthetic(id: number, t0: number): RecordItem {
       body: { bytes: Buffer.alloc(0), size: 0, truncated: false } },
     response: { status: verdict === 'block' ? 403 : 200, statusMessage: 'OK', headers: [], body: { bytes: Buffer.alloc(0), size: 0, truncated: false } },
     ...(ws ? { websocket: { connectionId: id % 100, direction: id % 2 ? 'send' : 'receive', binary: false, data: { bytes: Buffer.alloc(0), size: 0, truncated: false } } } : {}),
-    ...(verdict === 'strip' ? { applied: { verdict, ruleId: `r${p}`, detail: 'stripped headers Referer; json f1' } } : {}),
-    ...(verdict === 'hold' ? { applied: { verdict, ruleId: `r${p}`, detail: id % 2 ? 'held, then denied by you (once)' : 'held, then allowed by you (once)' } } : {}),
+    ...(verdict === 'strip' ? { decision: { verdict, ruleId: `r${p}`, detail: 'stripped headers Referer; json f1' } } : {}),
+    ...(verdict === 'hold' ? { decision: { verdict, ruleId: `r${p}`, detail: id % 2 ? 'held, then denied by you (once)' : 'held, then allowed by you (once)' } } : {}),
   } as Exchange;
   const findings = Array.from({ length: PER_EXCHANGE }, (_, k) => {
     const kind = KINDS[(id + k) % KINDS.length]!;

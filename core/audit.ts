@@ -3,6 +3,7 @@
  * carries (findings) and what leakwatch did or would do (verdict). Produced by pure functions in
  * rules/; consumed by the store, the dashboard and the exports.
  */
+import type { Decision } from './exchange.js';
 import type { Action, Category, Kind, Severity, Verdict } from './vocabulary.js';
 
 export interface Classification {
@@ -37,4 +38,22 @@ export interface Audit {
   readonly verdict: Verdict;
   /** Decode problems, kept as data (never thrown). */
   readonly notes: readonly string[];
+}
+
+/** The rule and verdict an exchange is shown and stored with. */
+export interface Outcome {
+  readonly rule: string | null;
+  readonly verdict: Verdict;
+}
+
+/**
+ * The one place the final rule and verdict of an exchange are read (store, dashboard, exports,
+ * analyze): the gate's decision when it made one (it may name a `block:HOST/PATH` that no pack rule
+ * classifies), otherwise what the audit found.
+ */
+export function outcomeOf(decision: Decision | undefined, audit: Audit | undefined): Outcome {
+  return {
+    rule: decision?.ruleId ?? audit?.classification?.ruleId ?? null,
+    verdict: decision?.verdict ?? audit?.verdict ?? 'allow',
+  };
 }

@@ -3,7 +3,7 @@
  * `analyze --json` (with `index`), `export --format jsonl` and the dashboard stream (with `id`,
  * `time`, `status`, `session`). Keep this, CONTRACTS.md and the README in step.
  */
-import type { Audit, Finding } from './audit.js';
+import { outcomeOf, type Audit, type Finding, type Outcome } from './audit.js';
 import type { Severity, Verdict } from './vocabulary.js';
 
 export interface LeakJson {
@@ -38,8 +38,8 @@ export interface ExchangeJsonInput {
   readonly url: string;
   readonly status?: number | null;
   readonly audit: Audit | undefined;
-  /** The rule when no pack rule classified the exchange but enforcement named one (`block:HOST/PATH`). */
-  readonly rule?: string | null;
+  /** The final rule and verdict when already known (a stored row, or `outcomeOf` with the gate's decision); default: the audit's. */
+  readonly outcome?: Outcome;
 }
 
 const leakJson = (f: Finding): LeakJson => ({ kind: f.kind, value: f.value, where: f.where, method: f.method });
@@ -56,9 +56,10 @@ export function toExchangeJson(input: ExchangeJsonInput): ExchangeJson {
   if (input.status !== undefined) out['status'] = input.status;
   out['category'] = c?.category ?? null;
   out['party'] = c?.party ?? null;
-  out['rule'] = c?.ruleId ?? input.rule ?? null;
+  const outcome = input.outcome ?? outcomeOf(undefined, input.audit);
+  out['rule'] = outcome.rule;
   out['severity'] = input.audit?.severity ?? 'none';
-  out['verdict'] = input.audit?.verdict ?? 'allow';
+  out['verdict'] = outcome.verdict;
   out['leaks'] = (input.audit?.findings ?? []).map(leakJson);
   return out as unknown as ExchangeJson;
 }

@@ -1,7 +1,8 @@
 /**
  * The exchange record: one normalised, read-only description of something a client sent and what
- * came back. It is built once at the edge (proxy/, and later the DNS and STUN listeners) and then
- * travels the whole pipeline: decode -> classify -> extract -> act -> record -> stream.
+ * came back. It is built once at the edge (proxy/, the DNS server, the STUN sensor), carrying the
+ * request gate's decision, and then travels the pipeline: audit (decode -> classify -> extract)
+ * -> record -> stream.
  *
  * Terminology
  * - host: the name (or IP literal) the client asked for, lower-case, no port, no brackets.
@@ -79,8 +80,13 @@ export interface ExchangeError {
   readonly message: string;
 }
 
-/** What the act stage did to the request before it was forwarded (absent: allowed untouched). */
-export interface AppliedVerdict {
+/**
+ * The request gate's decision, made once before the request was forwarded and carried on the
+ * exchange: the rule (or `block:HOST/PATH`) that decided, and the verdict it applied (or, in observe
+ * mode, would have applied). Absent: the gate acted on no rule (allowed untouched). The audit reuses
+ * it rather than matching the rules again, so a row never shows one rule with another's verdict.
+ */
+export interface Decision {
   readonly verdict: import('./vocabulary.js').Verdict;
   readonly ruleId: string | null;
   readonly detail?: string;
@@ -100,7 +106,7 @@ export interface Exchange {
   readonly tls?: TlsFacts;
   readonly websocket?: WebSocketMessage;
   readonly error?: ExchangeError;
-  readonly applied?: AppliedVerdict;
+  readonly decision?: Decision;
   /** Free-form facts from specialised listeners (DNS answer, STUN attributes). */
   readonly meta?: Readonly<Record<string, string | number | boolean | null>>;
 }

@@ -6,7 +6,7 @@
  * A gate must answer quickly for the common case: return a plain value (not a Promise) unless it
  * really has to wait (hold-and-ask), so the hot path stays synchronous.
  */
-import { headerValue, type AppliedVerdict, type Peer, type RawHeaders } from './exchange.js';
+import { headerValue, type Decision, type Peer, type RawHeaders } from './exchange.js';
 
 export interface RequestHead {
   readonly method: string;
@@ -27,7 +27,7 @@ export interface BodyRewrite {
 export type GateDecision =
   | {
       readonly type: 'forward';
-      readonly applied?: AppliedVerdict;
+      readonly applied?: Decision;
       /** Replace the request headers (e.g. strip Referer, generic User-Agent). */
       readonly headers?: RawHeaders;
       /** Replace the path and query sent upstream (e.g. without a tracking parameter). */
@@ -42,12 +42,12 @@ export type GateDecision =
     }
   | {
       readonly type: 'respond';
-      readonly applied: AppliedVerdict;
+      readonly applied: Decision;
       readonly status: number;
       readonly headers: RawHeaders;
       readonly body: Buffer;
     }
-  | { readonly type: 'close'; readonly applied: AppliedVerdict };
+  | { readonly type: 'close'; readonly applied: Decision };
 
 export interface WsMessage {
   readonly data: Buffer;
@@ -58,8 +58,8 @@ export interface WsMessage {
 
 /** Relay the message (optionally rewritten), or drop it; `applied` is recorded on its exchange. */
 export type WsMessageDecision =
-  | { readonly type: 'forward'; readonly data?: Buffer; readonly applied?: AppliedVerdict }
-  | { readonly type: 'drop'; readonly applied: AppliedVerdict };
+  | { readonly type: 'forward'; readonly data?: Buffer; readonly applied?: Decision }
+  | { readonly type: 'drop'; readonly applied: Decision };
 
 export interface RequestGate {
   decide(head: RequestHead): GateDecision | Promise<GateDecision>;

@@ -9,7 +9,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { Entry, Har, Header } from 'har-format';
-import type { Audit } from './audit.js';
+import { outcomeOf, type Audit } from './audit.js';
 import { ERR } from './errors.js';
 import { headerValue, type BodyCapture, type Exchange, type ExchangeKind, type RawHeaders, type RequestPart } from './exchange.js';
 
@@ -38,6 +38,7 @@ function entry({ exchange: ex, audit, session }: HarInput): Entry {
   const res = ex.response;
   const time = Math.max(0, ex.endedAt - ex.startedAt);
   const c = audit?.classification ?? null;
+  const outcome = outcomeOf(ex.decision, audit);
   const wsData = ex.websocket ? encodeBody(ex.websocket.data.bytes) : null;
   const e: Json = {
     startedDateTime: new Date(ex.startedAt).toISOString(),
@@ -58,8 +59,8 @@ function entry({ exchange: ex, audit, session }: HarInput): Entry {
           redirectURL: '', headersSize: -1, bodySize: -1 },
     cache: {},
     timings: { send: 0, wait: time, receive: 0 },
-    _leakwatch: { id: ex.id, type: ex.kind, listener: ex.listener, rule: c?.ruleId ?? null, category: c?.category ?? null,
-      party: c?.party ?? null, severity: audit?.severity ?? 'none', verdict: audit?.verdict ?? 'allow',
+    _leakwatch: { id: ex.id, type: ex.kind, listener: ex.listener, rule: outcome.rule, category: c?.category ?? null,
+      party: c?.party ?? null, severity: audit?.severity ?? 'none', verdict: outcome.verdict,
       ...(session !== undefined ? { session } : {}) },
     _leaks: (audit?.findings ?? []).map((f) => ({ kind: f.kind, value: f.value, where: f.where, method: f.method })),
     ...(ex.error ? { _error: { code: ex.error.code, message: ex.error.message } } : {}),

@@ -3,6 +3,7 @@
  * table use: core/exchange-json's shape plus client/host/path/kinds. Pure, so the hub can call it
  * at flush time rather than on the proxy's turn of the event loop.
  */
+import { outcomeOf } from '../core/audit.js';
 import type { PipelineItem } from '../core/pipeline.js';
 import { toExchangeJson } from '../core/exchange-json.js';
 import type { FlowItem } from './data-source.js';
@@ -42,6 +43,7 @@ export function toFlowItem(item: PipelineItem, session: string | null = null): F
     url: ex.request.url,
     status: ex.response?.status ?? null,
     audit: item.audit,
+    outcome: outcomeOf(ex.decision, item.audit),
   });
   return {
     id: ex.id,
@@ -52,9 +54,9 @@ export function toFlowItem(item: PipelineItem, session: string | null = null): F
     status: json.status ?? null,
     category: json.category,
     party: json.party,
-    rule: json.rule ?? ex.applied?.ruleId ?? null,
+    rule: json.rule,
     severity: json.severity,
-    verdict: ex.applied?.verdict ?? json.verdict,
+    verdict: json.verdict,
     leaks: json.leaks,
     client: ex.client.address,
     host: ex.request.host,

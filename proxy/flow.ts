@@ -5,7 +5,7 @@
  */
 import type { ClientRequest, ServerResponse } from 'node:http';
 import { ERR, type ErrorCode } from '../core/errors.js';
-import type { AppliedVerdict, ExchangeError, Peer, RawHeaders, RequestPart, TlsFacts } from '../core/exchange.js';
+import type { Decision, ExchangeError, Peer, RawHeaders, RequestPart, TlsFacts } from '../core/exchange.js';
 import { BodyTee } from './tee.js';
 
 export interface LocalResponse {
@@ -28,7 +28,7 @@ export interface FlowInit {
 export class Flow {
   readonly requestTee: BodyTee;
   readonly responseTee: BodyTee;
-  applied?: AppliedVerdict;
+  decision?: Decision;
   error?: ExchangeError;
   /** Set when the gate rewrote the body: the filter sends this instead of the client's bytes. */
   bodyOverride?: Buffer;

@@ -26,7 +26,7 @@ export function openPassthrough(ec: EngineContext, socket: Duplex, head: Buffer,
       if (d.type === 'forward') return dial(ec, socket, head, s, t);
       if (d.type === 'close') {
         socket.destroy();
-        return ec.recorder.emit(simpleExchange({ id: s.id, kind: 'http', startedAt: s.startedAt, client: s.client, request: connectRequestPart(t, ''), applied: d.applied, error: { code: ERR.BLOCKED, message: 'closed by the gate' }, tls: { intercepted: false } }));
+        return ec.recorder.emit(simpleExchange({ id: s.id, kind: 'http', startedAt: s.startedAt, client: s.client, request: connectRequestPart(t, ''), decision: d.applied, error: { code: ERR.BLOCKED, message: 'closed by the gate' }, tls: { intercepted: false } }));
       }
       refuseConnect(ec, socket, s, t, d.status, 'Blocked', ERR.BLOCKED, 'refused by the gate');
     },

@@ -146,16 +146,16 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
   const apply = (d: GateDecision): void => {
     if (res.destroyed) return;
     if (d.type === 'respond') {
-      flow.applied = d.applied;
+      flow.decision = d.applied;
       return respondLocal(ctx, flow, d.status, d.headers, d.body);
     }
     if (d.type === 'close') {
-      flow.applied = d.applied;
+      flow.decision = d.applied;
       flow.fail(ERR.BLOCKED, 'connection closed by the gate');
       req.resume();
       return void req.socket.destroy();
     }
-    if (d.applied) flow.applied = d.applied;
+    if (d.applied) flow.decision = d.applied;
     if (d.path !== undefined && d.path.startsWith('/')) upstreamPath = d.path;
     const headers = d.headers ?? rawHeaders;
     const rewrite = d.rewriteBody;

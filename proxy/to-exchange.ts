@@ -1,6 +1,6 @@
 /** Builds the core Exchange records from our per-request state. Pure apart from Date.now(). */
 import { EMPTY_BODY, pairRawHeaders, type Exchange, type RawHeaders, type Peer, type RequestPart, type ResponsePart, type TlsFacts } from '../core/exchange.js';
-import type { ExchangeError, AppliedVerdict } from '../core/exchange.js';
+import type { ExchangeError, Decision } from '../core/exchange.js';
 import { tunnelOf } from './engine-context.js';
 import type { Flow } from './flow.js';
 import type { LibCtx } from './lib-types.js';
@@ -52,7 +52,7 @@ export function httpExchange(flow: Flow, ctx: LibCtx): Exchange {
     ...(response ? { response } : {}),
     ...(init.tls ? { tls: init.tls } : {}),
     ...(flow.error ? { error: flow.error } : {}),
-    ...(flow.applied ? { applied: flow.applied } : {}),
+    ...(flow.decision ? { decision: flow.decision } : {}),
   };
 }
 
@@ -66,7 +66,7 @@ export interface SimpleRecord {
   readonly statusMessage?: string;
   readonly tls?: TlsFacts;
   readonly error?: ExchangeError;
-  readonly applied?: AppliedVerdict;
+  readonly decision?: Decision;
   readonly meta?: Exchange['meta'];
   /** Default: the proxy port. */
   readonly listener?: string;
@@ -85,7 +85,7 @@ export function simpleExchange(r: SimpleRecord): Exchange {
     ...(r.status !== undefined ? { response: { status: r.status, statusMessage: r.statusMessage ?? '', headers: [], body: EMPTY_BODY } } : {}),
     ...(r.tls ? { tls: r.tls } : {}),
     ...(r.error ? { error: r.error } : {}),
-    ...(r.applied ? { applied: r.applied } : {}),
+    ...(r.decision ? { decision: r.decision } : {}),
     ...(r.meta ? { meta: r.meta } : {}),
   };
 }

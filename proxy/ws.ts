@@ -13,7 +13,7 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
 import { ERR, type ErrorCode } from '../core/errors.js';
-import { pairRawHeaders, type AppliedVerdict, type Exchange, type Peer, type RawHeaders, type RequestPart } from '../core/exchange.js';
+import { pairRawHeaders, type Decision, type Exchange, type Peer, type RawHeaders, type RequestPart } from '../core/exchange.js';
 import { formatAuthority } from './connect-target.js';
 import { peerOf, tunnelOf, type EngineContext } from './engine-context.js';
 import { classify, messageOf, statusFor } from './error-codes.js';
@@ -33,7 +33,7 @@ interface WsPlan {
   readonly request: Omit<RequestPart, 'body'>;
   readonly dialPort: number;
   readonly headers: RawHeaders;
-  readonly applied?: AppliedVerdict;
+  readonly applied?: Decision;
   readonly onMessage?: (m: WsMessage) => WsMessageDecision;
   readonly sni?: string;
   readonly isSSL: boolean;
@@ -121,15 +121,15 @@ export function createWsRelay(ec: EngineContext) {
       client: plan.client,
       request: { ...plan.request, body: EMPTY_BODY },
       ...(plan.isSSL ? { tls: { intercepted: true, ...(plan.sni ? { sni: plan.sni } : {}) } } : {}),
-      ...(applied ? { applied } : {}),
+      ...(applied ? { decision: applied } : {}),
       websocket: { connectionId: plan.connectionId, direction: fromServer ? 'receive' : 'send', binary, data: captureOf(data, ec.captureLimit) },
     };
     ec.recorder.emit(ex);
   };
 
-  const refuse = (plan: Omit<WsPlan, 'opened'>, done: VerifyDone, status: number, code: ErrorCode, message: string, applied?: AppliedVerdict): void => {
+  const refuse = (plan: Omit<WsPlan, 'opened'>, done: VerifyDone, status: number, code: ErrorCode, message: string, applied?: Decision): void => {
     done(false, status, STATUS_CODES[status], { 'X-Leakwatch-Error': code });
-    ec.recorder.emit(simpleExchange({ id: ec.nextId(), kind: 'http', startedAt: plan.startedAt, client: plan.client, request: plan.request, status, statusMessage: STATUS_CODES[status] ?? '', error: { code, message }, ...(applied ? { applied } : {}), ...(plan.listener ? { listener: plan.listener } : {}) }));
+    ec.recorder.emit(simpleExchange({ id: ec.nextId(), kind: 'http', startedAt: plan.startedAt, client: plan.client, request: plan.request, status, statusMessage: STATUS_CODES[status] ?? '', error: { code, message }, ...(applied ? { decision: applied } : {}), ...(plan.listener ? { listener: plan.listener } : {}) }));
   };
 
   /** ws's verifyClient: runs before the 101, so refusals are real HTTP statuses. */
@@ -215,7 +215,7 @@ export function createWsRelay(ec: EngineContext) {
       readCapped(res, 64 * 1024, (body) => {
         up.terminate();
         passRefusal(req, res, body);
-        ec.recorder.emit(simpleExchange({ id: ec.nextId(), kind: 'http', startedAt: plan.startedAt, client: plan.client, request: plan.request, status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', ...(plan.applied ? { applied: plan.applied } : {}), ...(plan.listener ? { listener: plan.listener } : {}) }));
+        ec.recorder.emit(simpleExchange({ id: ec.nextId(), kind: 'http', startedAt: plan.startedAt, client: plan.client, request: plan.request, status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', ...(plan.applied ? { decision: plan.applied } : {}), ...(plan.listener ? { listener: plan.listener } : {}) }));
       });
     });
     up.on('error', (err: unknown) => {

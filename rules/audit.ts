@@ -7,7 +7,7 @@ import type { Audit, Classification } from '../core/audit.js';
 import type { Exchange } from '../core/exchange.js';
 import type { Stage } from '../core/pipeline.js';
 import type { Action, Severity, Verdict } from '../core/vocabulary.js';
-import { classify } from './classify.js';
+import { classify, isFirstParty, type ClassifyResult } from './classify.js';
 import type { CompiledRuleset } from './compile.js';
 import { extractFindings } from './extract.js';
 import type { KnownValueIndex } from './known-values.js';
@@ -23,7 +23,7 @@ export interface AuditContext {
   readonly actionOf?: (rule: Rule) => Action;
 }
 
-/** What a rule's action means for the verdict when nothing was applied live. */
+/** What a rule's action means for the verdict when the gate decided nothing. */
 export function verdictFor(action: Action, mode: 'observe' | 'enforce'): Verdict {
   if (action === 'log') return 'allow';
   return mode === 'observe' ? `would-${action}` : action;
@@ -39,13 +39,24 @@ function pathOf(ex: Exchange): string {
   return q === -1 ? p : p.slice(0, q);
 }
 
+/**
+ * The rule the request gate decided with, when it names a pack rule that still matches (a rule
+ * reload may have removed it; a `block:HOST/PATH` is no pack rule): the audit reuses it instead of
+ * matching again, because the gate never sees response-dependent rules and a second match could
+ * pick one of those and pair it with the gate's verdict.
+ */
+function gateMatch(ex: Exchange, ctx: AuditContext): ClassifyResult | null {
+  const ruleId = ex.decision?.ruleId;
+  if (!ruleId) return null;
+  const match = ctx.ruleset.match(ex.request.method, hostOf(ex), pathOf(ex)).find((m) => m.rule.id === ruleId);
+  return match ? { match, firstParty: isFirstParty(hostOf(ex), ctx.firstParty) } : null;
+}
+
 export function auditExchange(ex: Exchange, ctx: AuditContext): Audit {
-  const { match, firstParty } = classify(
-    { method: ex.request.method, host: hostOf(ex), path: pathOf(ex), target: ex.request.path },
-    ctx.ruleset,
-    ctx.firstParty,
-    ex,
-  );
+  // Only without a gate decision does the response add anything: a response-dependent rule.
+  const { match, firstParty } =
+    gateMatch(ex, ctx) ??
+    classify({ method: ex.request.method, host: hostOf(ex), path: pathOf(ex), target: ex.request.path }, ctx.ruleset, ctx.firstParty, ex);
   const { findings, notes } = extractFindings(ex, match, { firstParty, known: ctx.known });
   let classification: Classification | null = null;
   let severity: Severity = findings.length > 0 ? 'info' : 'none';
@@ -55,8 +66,7 @@ export function auditExchange(ex: Exchange, ctx: AuditContext): Audit {
     classification = { ruleId: rule.id, party: rule.party, category: rule.category, severity: rule.severity, action };
     severity = rule.severity;
   }
-  const verdict: Verdict =
-    ex.applied?.verdict ?? (classification ? verdictFor(classification.action, ctx.mode) : 'allow');
+  const verdict: Verdict = ex.decision?.verdict ?? (classification ? verdictFor(classification.action, ctx.mode) : 'allow');
   return { classification, firstParty, findings, severity, verdict, notes };
 }
 

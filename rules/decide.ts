@@ -10,7 +10,7 @@
  * observe mode never changes traffic: the decision is forwarded with `applied` = `would-<action>`
  * so the exchange's verdict says what enforce mode would have done.
  */
-import type { AppliedVerdict, Peer, RawHeaders } from '../core/exchange.js';
+import type { Decision, Peer, RawHeaders } from '../core/exchange.js';
 import { parseHostPattern } from '../core/hosts.js';
 import { FORWARD, type GateDecision, type RequestHead, type WsMessage, type WsMessageDecision } from '../core/gate.js';
 import type { Action, Category, Verdict } from '../core/vocabulary.js';
@@ -191,7 +191,7 @@ export function decideAction(input: DecideInput, ctx: DecideContext): Enforcemen
   return enforcement(rule, match, firstParty, action, rule.id, source);
 }
 
-const applied = (verdict: Verdict, ruleId: string | null, detail?: string): AppliedVerdict => (detail ? { verdict, ruleId, detail } : { verdict, ruleId });
+const applied = (verdict: Verdict, ruleId: string | null, detail?: string): Decision => (detail ? { verdict, ruleId, detail } : { verdict, ruleId });
 
 /** What the gate does for an action other than hold (hold is the caller's: it needs the queue). */
 export type PlannedDecision = GateDecision | { readonly type: 'hold'; readonly enforcement: Enforcement };

@@ -67,7 +67,7 @@ async function summaryTime(dir: string, findings: number): Promise<void> {
   const n = Math.ceil(findings / 3);
   for (let i = 1; i <= n; i += 50_000) {
     for (let j = i; j < Math.min(n + 1, i + 50_000); j++) rec.stage.run(synthetic(j, t0));
-    rec.flush();
+    await rec.flush();
   }
   await rec.close();
   const q = createQueries(store);

@@ -94,7 +94,7 @@ export async function exportStore(store: Store, opts: ExportOptions): Promise<nu
       const found = byExchange.get(r.id) ?? [];
       if (format === 'jsonl') {
         chunk += terminalSafeJson(JSON.stringify(toExchangeJson({ id: r.id, time: r.time, session: r.session, method: r.method, url: r.url,
-          status: r.status, audit: auditOf(r, found), rule: r.rule }))) + '\n';
+          status: r.status, audit: auditOf(r, found), outcome: { rule: r.rule, verdict: r.verdict } }))) + '\n';
       } else if (format === 'csv') {
         chunk += csvRows(r, found, opts.terminal === true);
       } else {

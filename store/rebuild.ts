@@ -5,7 +5,7 @@
  */
 import type { Audit } from '../core/audit.js';
 import { EMPTY_BODY, type BodyCapture, type Exchange, type RequestPart } from '../core/exchange.js';
-import type { Category } from '../core/vocabulary.js';
+import type { Category, Verdict } from '../core/vocabulary.js';
 import type { BodyView, FindingRow, FlowDetail, FlowRow } from './types.js';
 
 export function auditOf(row: FlowRow, findings: readonly FindingRow[], notes: readonly string[] = []): Audit {
@@ -48,5 +48,6 @@ export function exchangeOf(d: FlowDetail): Exchange {
       ? { websocket: { connectionId: d.websocket.connectionId, direction: d.websocket.direction, binary: d.websocket.binary, data: body(d.websocket.data) } }
       : {}),
     ...(d.error ? { error: { code: d.error, message: d.errorMessage ?? '' } } : {}),
+    ...(d.applied ? { decision: { verdict: d.applied.verdict as Verdict, ruleId: d.applied.ruleId, ...(d.applied.detail !== undefined ? { detail: d.applied.detail } : {}) } } : {}),
   };
 }

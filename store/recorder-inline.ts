@@ -1,13 +1,15 @@
 /**
- * The recorder's write loop on the thread that owns the SQLite connection: inside the recorder
- * worker (recorder-worker.ts) in the running proxy, or on the caller's thread (`thread: 'inline'`,
- * for ':memory:' stores and tests that steer the connection). It only enqueues on stage.run; a
- * flusher writes batches in one transaction every flushMs or as soon as maxBatch items wait. The queue is bounded: when full, new items are dropped and
- * counted, so a stalled disk never blocks or grows the proxy. Failed batches stay at the head of
- * the queue and are retried with backoff; each distinct error is logged once (no log storm).
+ * Writing exchanges on the thread that owns the SQLite connection. The write loop writes each batch
+ * it is given in one transaction; failed batches stay at the head of its queue and are retried
+ * with backoff; each distinct error is logged once (no log storm); a row SQLite refuses is dropped
+ * alone. It does not batch: batcher.ts does, once, on the proxy's thread. The write loop runs
+ * inside the recorder worker (recorder-worker.ts) in the running proxy, or on the caller's thread
+ * as the inline recorder (`thread: 'inline'`, for ':memory:' stores and tests that steer the
+ * connection), which puts the batcher in front of it.
  */
 import type { Logger } from '../core/log.js';
 import type { Stage } from '../core/pipeline.js';
+import { createBatcher } from './batcher.js';
 import type { Store } from './db.js';
 import { createWriter, type RecordItem, type StoreBodies } from './write.js';
 
@@ -45,8 +47,8 @@ export interface RecorderStats {
 
 export interface Recorder {
   readonly stage: Stage;
-  /** Write everything queued now (synchronous; a failure is counted, not thrown). */
-  flush(): void;
+  /** Write everything queued now; resolves once it is written (a failure is counted, not thrown). */
+  flush(): Promise<void>;
   /** Stop the flusher after writing everything it can (SIGTERM/SIGINT path). */
   close(): Promise<void>;
   stats(): RecorderStats;
@@ -56,15 +58,25 @@ export interface Recorder {
 const TRANSIENT = /^SQLITE_(FULL|IOERR|READONLY|BUSY|LOCKED|CANTOPEN|PROTOCOL|NOMEM)/;
 const MAX_BACKOFF_MS = 2000;
 
-export function createInlineRecorder(store: Store, opts: RecorderOptions): Recorder {
+export interface WriteLoop {
+  /** Queue a batch and write it now (unless a failed batch is waiting for its retry). */
+  add(items: readonly RecordItem[]): void;
+  /** Write everything queued, now; false when a write failed (it stays queued). */
+  drain(): boolean;
+  /** Stop retrying after writing everything it can (SIGTERM/SIGINT path). */
+  close(): Promise<void>;
+  stats(): RecorderStats;
+  /** Items waiting (a batch kept for retry, or a backlog). */
+  readonly queued: number;
+}
+
+export function createWriteLoop(store: Store, opts: Pick<RecorderOptions, 'flushMs' | 'maxBatch' | 'log'> & Parameters<typeof createWriter>[1]): WriteLoop {
   const flushMs = opts.flushMs ?? 100;
   const maxBatch = opts.maxBatch ?? 1000;
-  const maxQueue = opts.maxQueue ?? 50_000;
   const write = createWriter(store, opts);
   const log = opts.log;
   let queue: RecordItem[] = [];
-  let timer: NodeJS.Timeout | null = null;
-  let immediate: NodeJS.Immediate | null = null;
+  let retry: NodeJS.Timeout | null = null;
   let closed = false;
   let written = 0, dropped = 0, failures = 0, consecutive = 0;
   let lastError: string | null = null;
@@ -121,53 +133,33 @@ export function createInlineRecorder(store: Store, opts: RecorderOptions): Recor
     return true;
   };
 
-  const schedule = (delay: number): void => {
-    if (closed || timer) return;
-    timer = setTimeout(tick, delay);
-    timer.unref();
+  /**
+   * What is still queued after a write (a failed batch, or a backlog) goes on a timer: with backoff
+   * after a failure, otherwise on the next turn, one batch per turn so a backlog never holds the loop.
+   */
+  const later = (): void => {
+    if (closed || queue.length === 0) return;
+    retry = setTimeout(onRetry, consecutive > 0 ? Math.min(MAX_BACKOFF_MS, flushMs * 2 ** Math.min(consecutive, 5)) : 0);
+    retry.unref();
   };
-
-  function tick(): void {
-    timer = null;
-    immediate = null;
-    // One batch per turn, so a large backlog never holds the event loop for long.
-    const ok = queue.length === 0 || writeOne();
-    if (queue.length === 0) return;
-    if (!ok) return schedule(Math.min(MAX_BACKOFF_MS, flushMs * 2 ** Math.min(consecutive, 5)));
-    if (queue.length >= maxBatch) {
-      immediate = setImmediate(tick);
-      return;
-    }
-    schedule(flushMs);
+  function onRetry(): void {
+    retry = null;
+    if (queue.length > 0) writeOne();
+    later();
   }
 
-  const stage: Stage = {
-    name: 'record',
-    run(item) {
-      if (closed || queue.length >= maxQueue) {
-        dropped++;
-        return;
-      }
-      queue.push({ exchange: item.exchange, audit: item.audit });
-      if (queue.length >= maxBatch && !immediate && consecutive === 0) {
-        if (timer) clearTimeout(timer);
-        timer = null;
-        immediate = setImmediate(tick);
-      } else if (!immediate) schedule(flushMs);
-    },
-  };
-
   return {
-    stage,
-    flush() {
-      drain();
+    add(items) {
+      for (const item of items) queue.push(item);
+      if (retry || closed) return;
+      writeOne();
+      later();
     },
+    drain,
     async close() {
       closed = true;
-      if (timer) clearTimeout(timer);
-      if (immediate) clearImmediate(immediate);
-      timer = null;
-      immediate = null;
+      if (retry) clearTimeout(retry);
+      retry = null;
       // A few short retries (a busy lock clears quickly); a dead disk cannot hold up shutdown.
       for (let attempt = 0; attempt < 5 && !drain(); attempt++) await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
       if (queue.length > 0) {
@@ -177,5 +169,47 @@ export function createInlineRecorder(store: Store, opts: RecorderOptions): Recor
       }
     },
     stats: () => ({ queued: queue.length, written, dropped, failures, lastError }),
+    get queued() {
+      return queue.length;
+    },
+  };
+
+}
+
+/** The write loop with the batcher in front, both on this thread. */
+export function createInlineRecorder(store: Store, opts: RecorderOptions): Recorder {
+  const maxQueue = opts.maxQueue ?? 50_000;
+  const loop = createWriteLoop(store, opts);
+  const batcher = createBatcher<RecordItem>({ flushMs: opts.flushMs ?? 100, maxBatch: opts.maxBatch ?? 1000, onBatch: (items) => loop.add(items) });
+  let closed = false;
+  let dropped = 0;
+
+  const stage: Stage = {
+    name: 'record',
+    run(item) {
+      if (closed || batcher.size + loop.queued >= maxQueue) {
+        dropped++;
+        return;
+      }
+      batcher.add({ exchange: item.exchange, audit: item.audit });
+    },
+  };
+
+  return {
+    stage,
+    async flush() {
+      batcher.takeAll();
+      loop.drain();
+    },
+    async close() {
+      closed = true;
+      batcher.takeAll();
+      batcher.stop();
+      await loop.close();
+    },
+    stats() {
+      const s = loop.stats();
+      return { ...s, queued: s.queued + batcher.size, dropped: s.dropped + dropped };
+    },
   };
 }

@@ -1,26 +1,24 @@
 /**
- * The recorder's worker thread: its own SQLite connection to the store file and the same write
- * loop the inline recorder runs (batches, one transaction each, retry with backoff, poisoned rows
- * dropped alone). The main thread posts batches of audited exchanges; this side reports its
- * counters back after every change, so the proxy's stats() and /api/health stay current.
+ * The recorder's worker thread: its own SQLite connection to the store file and the write loop
+ * (recorder-inline.ts: one transaction per batch, retry with backoff, poisoned rows dropped alone).
+ * The main thread posts batches already formed by its batcher; each is written as it arrives. This
+ * side reports its counters back after every change, so the proxy's stats() and /api/health stay
+ * current.
  *
- * Messages in:  {t:'items', items} · {t:'flush', seq} (write everything, then signal `seq` through
- * the shared Int32Array, which the main thread may be blocked on) · {t:'close'}.
- * Messages out: {t:'stats', ...} · {t:'log', level, obj, msg} · {t:'closed'}.
+ * Messages in:  {t:'items', items} · {t:'flush', seq} (write everything, then answer `flushed`
+ * with that seq) · {t:'close'}.
+ * Messages out: {t:'stats', ...} · {t:'log', level, obj, msg} · {t:'flushed', seq} · {t:'closed'}.
  */
 import { setPriority } from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Logger } from '../core/log.js';
-import type { PipelineItem } from '../core/pipeline.js';
 import { openStore } from './db.js';
-import { createInlineRecorder, type RecorderOptions } from './recorder-inline.js';
+import { createWriteLoop, type RecorderOptions } from './recorder-inline.js';
 import type { RecordItem } from './write.js';
 
 export interface WorkerInit {
   readonly file: string;
   readonly opts: Omit<RecorderOptions, 'log' | 'thread' | 'redactKey'> & { readonly redactKey: Uint8Array };
-  /** [0] = the last flush seq done. */
-  readonly ctrl: SharedArrayBuffer;
   readonly port: MessagePort;
 }
 
@@ -43,6 +41,7 @@ export interface WorkerStats {
 export type FromWorker =
   | WorkerStats
   | { readonly t: 'log'; readonly level: 'error' | 'warn' | 'info' | 'debug'; readonly obj: object; readonly msg: string }
+  | { readonly t: 'flushed'; readonly seq: number }
   | { readonly t: 'closed' }
   | { readonly t: 'fatal'; readonly error: string };
 
@@ -70,7 +69,6 @@ function asBuffer(b: { bytes: Uint8Array } | undefined): void {
 
 function run(init: WorkerInit): void {
   const port = init.port;
-  const ctrl = new Int32Array(init.ctrl);
   const post = (m: FromWorker): void => port.postMessage(m);
   const emit = (level: 'error' | 'warn' | 'info' | 'debug') => (obj: object, msg: string) => post({ t: 'log', level, obj, msg });
   const log = { error: emit('error'), warn: emit('warn'), info: emit('info'), debug: () => undefined } as unknown as Logger;
@@ -82,7 +80,7 @@ function run(init: WorkerInit): void {
     post({ t: 'fatal', error: err instanceof Error ? err.message : String(err) });
     return;
   }
-  const rec = createInlineRecorder(store, { ...init.opts, redactKey: Buffer.from(init.opts.redactKey), log, thread: 'inline' });
+  const rec = createWriteLoop(store, { ...init.opts, redactKey: Buffer.from(init.opts.redactKey), log });
   let received = 0;
   let last = '';
   const report = (): void => {
@@ -92,7 +90,7 @@ function run(init: WorkerInit): void {
     last = key;
     post({ t: 'stats', received, ...s });
   };
-  // Retries run on the inline recorder's own timers: report what they change.
+  // Retries run on the write loop's own timers: report what they change.
   const ticker = setInterval(report, 50);
   port.on('message', (m: ToWorker) => {
     if (m.t === 'items') {
@@ -101,17 +99,14 @@ function run(init: WorkerInit): void {
         asBuffer(ex.request.body);
         asBuffer(ex.response?.body);
         asBuffer(ex.websocket?.data);
-        rec.stage.run(it as PipelineItem);
       }
       received += m.items.length;
-      // The main thread already waited out the batch window: write now.
-      rec.flush();
+      rec.add(m.items);
       report();
     } else if (m.t === 'flush') {
-      rec.flush();
+      rec.drain();
       report();
-      Atomics.store(ctrl, 0, m.seq);
-      Atomics.notify(ctrl, 0);
+      post({ t: 'flushed', seq: m.seq });
     } else if (m.t === 'close') {
       clearInterval(ticker);
       void rec.close().then(() => {

@@ -2,7 +2,8 @@
  * The recorder stage: the proxy's pipeline hands it audited exchanges. SQLite runs in a worker
  * thread (recorder-worker.ts, its own connection), so a batch never holds the proxy's event loop
  * (a 1,000-row batch on the main thread took ~150 ms under load). This side only enqueues (O(1))
- * and posts a batch every flushMs, or as soon as maxBatch items wait. The queue is bounded (what
+ * into the batcher (batcher.ts, the one batching layer), which posts a batch every flushMs, or as
+ * soon as maxBatch items wait; the worker writes each batch as it arrives. The queue is bounded (what
  * waits here + in flight + in the worker): past maxQueue new items are dropped and counted, so a
  * stalled disk never blocks or grows the proxy. The worker reports written/dropped/failures/
  * lastError back after every change. SIGKILL loses at most what waited for one batch window.
@@ -13,8 +14,10 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { ConfigError } from '../core/errors.js';
 import type { Stage } from '../core/pipeline.js';
 import type { BodyCapture, Exchange } from '../core/exchange.js';
+import { createBatcher } from './batcher.js';
 import type { Store } from './db.js';
 import { createInlineRecorder, type Recorder, type RecorderOptions, type RecorderStats } from './recorder-inline.js';
 import type { FromWorker, ToWorker, WorkerInit } from './recorder-worker.js';
@@ -29,14 +32,16 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * The worker script: beside this file when running the build (dist/store/), or the build's copy
- * when this file runs from TypeScript sources (vitest; `npm test` builds first). null: no build,
- * so the recorder falls back to writing on this thread.
+ * when this file runs from TypeScript sources (vitest's global setup builds it first). Missing, the
+ * recorder refuses to start: silently writing SQLite on the proxy's thread instead would stall
+ * every request during a batch.
  */
-function workerScript(): URL | null {
+function workerScript(): URL {
   const beside = new URL('./recorder-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(beside))) return beside;
   const built = new URL('../dist/store/recorder-worker.js', import.meta.url);
-  return existsSync(fileURLToPath(built)) ? built : null;
+  if (existsSync(fileURLToPath(built))) return built;
+  throw new ConfigError(`the recorder's worker script is missing (${fileURLToPath(beside)}); build leakwatch again (npm run build)`);
 }
 
 /**
@@ -69,10 +74,16 @@ function toWire(ex: Exchange, keep: boolean, cap: number, tx: ArrayBuffer[]): Ex
   return { ...ex, request: req, ...(res ? { response: res } : {}), ...(ws ? { websocket: ws } : {}) };
 }
 
+/** Writes on a worker thread, unless told `thread: 'inline'` (or the store is ':memory:', which a worker cannot open). */
 export function createRecorder(store: Store, opts: RecorderOptions): Recorder {
-  const script = opts.thread === 'inline' || store.file === ':memory:' ? null : workerScript();
-  if (!script) return createInlineRecorder(store, opts);
-  return createWorkerRecorder(store, opts, script);
+  if (opts.thread === 'inline' || store.file === ':memory:') return createInlineRecorder(store, opts);
+  return createWorkerRecorder(store, opts, workerScript());
+}
+
+interface Waiting {
+  readonly item: RecordItem;
+  /** Transferable buffers of the item (null when none). */
+  readonly tx: ArrayBuffer[] | null;
 }
 
 function createWorkerRecorder(store: Store, opts: RecorderOptions, script: URL): Recorder {
@@ -81,8 +92,6 @@ function createWorkerRecorder(store: Store, opts: RecorderOptions, script: URL):
   const maxQueue = opts.maxQueue ?? 50_000;
   const cap = opts.bodyCap ?? 256 * 1024;
   const log = opts.log;
-  const ctrl = new SharedArrayBuffer(4);
-  const done = new Int32Array(ctrl);
   const { port1, port2 } = new MessageChannel();
   const init: WorkerInit = {
     file: store.file,
@@ -91,7 +100,6 @@ function createWorkerRecorder(store: Store, opts: RecorderOptions, script: URL):
       flushMs, maxBatch, maxQueue, ...(opts.bodyCap !== undefined ? { bodyCap: opts.bodyCap } : {}),
       ...(opts.declared ? { declared: [...opts.declared] } : {}),
     },
-    ctrl,
     port: port2,
   };
   const worker = new Worker(script, { workerData: init, transferList: [port2] });
@@ -99,11 +107,6 @@ function createWorkerRecorder(store: Store, opts: RecorderOptions, script: URL):
   worker.unref();
   port1.unref();
 
-  let pending: RecordItem[] = [];
-  /** Transferable buffers of each pending item (parallel to `pending`; null when none). */
-  let pendingTx: Array<ArrayBuffer[] | null> = [];
-  let timer: NodeJS.Timeout | null = null;
-  let immediate: NodeJS.Immediate | null = null;
   let posted = 0;
   let seq = 0;
   let closed = false;
@@ -111,15 +114,35 @@ function createWorkerRecorder(store: Store, opts: RecorderOptions, script: URL):
   let mainDropped = 0;
   let w = { received: 0, queued: 0, written: 0, dropped: 0, failures: 0, lastError: null as string | null };
   let onClosed: (() => void) | null = null;
+  /** flush() calls waiting for the worker's `flushed`, by seq. */
+  const flushes = new Map<number, () => void>();
+  const settleFlushes = (upTo: number): void => {
+    for (const [n, resolve] of flushes) if (n <= upTo) { flushes.delete(n); resolve(); }
+  };
+
+  const send = (m: ToWorker, transfer?: ArrayBuffer[]): void => {
+    if (!dead) port1.postMessage(m, transfer);
+  };
+  const batcher = createBatcher<Waiting>({
+    flushMs,
+    maxBatch,
+    onBatch(batch) {
+      const transfer: ArrayBuffer[] = [];
+      for (const b of batch) if (b.tx) for (const t of b.tx) transfer.push(t);
+      posted += batch.length;
+      send({ t: 'items', items: batch.map((b) => b.item) }, transfer);
+    },
+  });
 
   const handle = (m: FromWorker): void => {
     if (m.t === 'stats') w = m;
     else if (m.t === 'log') log[m.level](m.obj, m.msg);
+    else if (m.t === 'flushed') settleFlushes(m.seq);
     else if (m.t === 'closed') onClosed?.();
     else if (m.t === 'fatal') die(m.error);
   };
   port1.on('message', handle);
-  /** Messages already sent are read now, so stats() right after a flush is exact. */
+  /** Messages already sent are read now, so stats() is exact right after a flush. */
   const drainReports = (): void => {
     for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) handle(m.message as FromWorker);
   };
@@ -127,9 +150,9 @@ function createWorkerRecorder(store: Store, opts: RecorderOptions, script: URL):
     if (dead) return;
     dead = msg;
     log.error({ err: msg }, 'recorder worker failed; exchanges are no longer recorded');
-    mainDropped += pending.length + (posted - w.received);
-    pending = [];
-    pendingTx = [];
+    mainDropped += batcher.size + (posted - w.received);
+    batcher.stop();
+    settleFlushes(Infinity);
     onClosed?.();
   }
   worker.on('error', (err) => die(err.message));
@@ -138,84 +161,51 @@ function createWorkerRecorder(store: Store, opts: RecorderOptions, script: URL):
     onClosed?.();
   });
 
-  const send = (m: ToWorker, transfer?: ArrayBuffer[]): void => {
-    if (!dead) port1.postMessage(m, transfer);
-  };
-  /** Full batches go now; a remainder waits for the timer (or everything, when `all`). */
-  const post = (all: boolean): void => {
-    while (pending.length >= maxBatch || (all && pending.length > 0)) {
-      const whole = pending.length <= maxBatch;
-      const batch = whole ? pending : pending.slice(0, maxBatch);
-      const txs = whole ? pendingTx : pendingTx.slice(0, maxBatch);
-      pending = whole ? [] : pending.slice(maxBatch);
-      pendingTx = whole ? [] : pendingTx.slice(maxBatch);
-      const transfer: ArrayBuffer[] = [];
-      for (const t of txs) if (t) for (const b of t) transfer.push(b);
-      posted += batch.length;
-      send({ t: 'items', items: batch }, transfer);
-    }
-  };
-  const onTimer = (): void => {
-    timer = null;
-    post(true);
-  };
-  const onImmediate = (): void => {
-    immediate = null;
-    post(false);
-    if (pending.length > 0 && !timer && !closed) {
-      timer = setTimeout(onTimer, flushMs);
-      timer.unref();
-    }
-  };
   const inFlight = (): number => posted - w.received + w.queued;
 
   const stage: Stage = {
     name: 'record',
     run(item) {
-      if (closed || dead || pending.length + inFlight() >= maxQueue) {
+      if (closed || dead || batcher.size + inFlight() >= maxQueue) {
         mainDropped++;
         return;
       }
       const keep = keepsBodies(opts, item.audit?.findings.length ?? 0);
       const tx: ArrayBuffer[] = [];
-      pending.push({ exchange: toWire(item.exchange, keep, cap, tx), audit: item.audit });
-      pendingTx.push(tx.length > 0 ? tx : null);
-      if (pending.length >= maxBatch) {
-        immediate ??= setImmediate(onImmediate);
-      } else if (!timer && !immediate) {
-        timer = setTimeout(onTimer, flushMs);
-        timer.unref();
-      }
+      batcher.add({ item: { exchange: toWire(item.exchange, keep, cap, tx), audit: item.audit }, tx: tx.length > 0 ? tx : null });
     },
   };
 
   return {
     stage,
-    flush() {
+    async flush() {
       if (dead) return;
-      post(true);
+      batcher.takeAll();
       const want = ++seq;
+      const flushed = new Promise<void>((resolve) => flushes.set(want, resolve));
       send({ t: 'flush', seq: want });
-      const until = Date.now() + FLUSH_WAIT_MS;
-      while (Atomics.load(done, 0) < want && !dead) {
-        const left = until - Date.now();
-        if (left <= 0) {
-          log.error({ waitedMs: FLUSH_WAIT_MS }, 'recorder flush: the worker did not answer in time');
-          break;
-        }
-        Atomics.wait(done, 0, Atomics.load(done, 0), Math.min(left, 200));
+      // Waiting for the answer must keep the process alive (the port alone is unref'd).
+      worker.ref();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), FLUSH_WAIT_MS); });
+      const r = await Promise.race([flushed, timeout]);
+      clearTimeout(timer);
+      if (!closed) worker.unref();
+      if (r === 'timeout') {
+        flushes.delete(want);
+        log.error({ waitedMs: FLUSH_WAIT_MS }, 'recorder flush: the worker did not answer in time');
       }
       drainReports();
     },
     async close() {
       if (closed) return;
       closed = true;
-      if (timer) clearTimeout(timer);
-      if (immediate) clearImmediate(immediate);
-      timer = null;
-      immediate = null;
-      if (dead) return;
-      post(true);
+      if (dead) {
+        batcher.stop();
+        return;
+      }
+      batcher.takeAll();
+      batcher.stop();
       const finished = new Promise<void>((resolve) => {
         onClosed = resolve;
       });
@@ -231,7 +221,7 @@ function createWorkerRecorder(store: Store, opts: RecorderOptions, script: URL):
     stats() {
       drainReports();
       return {
-        queued: pending.length + inFlight(),
+        queued: batcher.size + inFlight(),
         written: w.written,
         dropped: mainDropped + w.dropped,
         failures: w.failures + (dead ? 1 : 0),

@@ -3,7 +3,7 @@
  * out-of-line details and bodies, and the summary/timeline aggregates (UPSERT, same transaction,
  * so the aggregates can never disagree with the raw rows). Called only by the recorder's flusher.
  */
-import type { Audit } from '../core/audit.js';
+import { outcomeOf, type Audit } from '../core/audit.js';
 import type { BodyCapture, Exchange } from '../core/exchange.js';
 import { createBlobWriter } from './body-rows.js';
 import { bodyKey, packDetails, PART_REQUEST, PART_RESPONSE, PART_WEBSOCKET, type Details } from './blobs.js';
@@ -110,14 +110,15 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
     const partyId = partyOf(c?.party);
     const categoryId = categoryOf(c?.category);
     const t = ex.startedAt;
+    const outcome = outcomeOf(ex.decision, audit);
     const p = exchangeRows.params;
     p.push(ex.id, t, Math.max(0, ex.endedAt - t), opts.sessionId,
       typeOf(ex.kind), clientOf(ex.client.address), req.method, req.scheme,
       hostOf(scrub(req.host)), req.port, path,
       url === rebuildUrl(req.scheme, req.host, req.port, path) ? null : url,
-      ex.response?.status ?? null, errorOf(ex.error?.code), ruleOf(c?.ruleId ?? ex.applied?.ruleId),
+      ex.response?.status ?? null, errorOf(ex.error?.code), ruleOf(outcome.rule),
       partyId, categoryId, severityOf(audit?.severity ?? 'none'),
-      verdictOf(audit?.verdict ?? ex.applied?.verdict ?? 'allow'), audit?.firstParty ? 1 : 0, findings.length);
+      verdictOf(outcome.verdict), audit?.firstParty ? 1 : 0, findings.length);
     exchangeRows.end();
     for (let n = 0; n < findings.length; n++) {
       const f = findings[n]!;
@@ -151,7 +152,7 @@ export function createWriter(store: Store, opts: WriterOptions): (items: readonl
     if (ex.error) details.em = ex.error.message;
     if (audit && audit.notes.length > 0) details.n = audit.notes;
     if (ex.tls) details.tls = ex.tls;
-    if (ex.applied) details.ap = ex.applied;
+    if (ex.decision) details.ap = ex.decision;
     if (ex.meta) details.m = ex.meta;
     detailRows.params.push(ex.id, packDetails(JSON.stringify(opts.redact ? scrubDeep(details, scrub) : details)));
     detailRows.end();

@@ -78,7 +78,7 @@ describe('dashboard in Chromium', () => {
     await h.send(exchange({ host: 'scalar.vector.im', path: '/api/register?v=1.1', reqBody: '{"access_token":"tok-abcdef"}' }));
     await page.waitForFunction(() => document.querySelectorAll('table.flows tbody tr').length >= 6);
     await shot('live');
-    h.recorder.flush();
+    await h.recorder.flush();
     await page.click(`tr[data-id="${ex.id}"]`);
     await page.waitForSelector('.detail .rule');
     const detail = await page.textContent('.detail');
@@ -98,7 +98,7 @@ describe('dashboard in Chromium', () => {
     expect(await page.$(`tr[data-id="${ex.id}"]`)).toBeNull();
     await page.click('.live .toolbar button');
     await page.waitForSelector(`tr[data-id="${ex.id}"]`);
-    h.recorder.flush();
+    await h.recorder.flush();
     await page.fill('.filters input[type=search] >> nth=0', 'vector.im');
     await page.waitForFunction(() => /^[1-9][\d,]* of [\d,]+ matches loaded$/.test(document.querySelector('.counts')?.textContent?.trim() ?? ''));
     expect(await page.$(`tr[data-id="${ex.id}"]`)).toBeNull();
@@ -119,13 +119,13 @@ describe('dashboard in Chromium', () => {
   });
 
   it('counts the new exchanges in Who knows what', async () => {
-    h.recorder.flush();
+    await h.recorder.flush();
     await page.goto(`${h.base}/#/who`);
     const cell = '.matrix td.cell[data-kind="email"] a';
     await page.waitForSelector(cell);
     const before = Number(await page.textContent(cell));
     await h.send(exchange());
-    h.recorder.flush();
+    await h.recorder.flush();
     await page.waitForFunction(([sel, n]) => Number(document.querySelector(sel as string)?.textContent) > (n as number), [cell, before], { timeout: 3000 });
     await shot('who');
     await page.click(cell);
@@ -151,7 +151,7 @@ describe('dashboard in Chromium', () => {
     await page.waitForSelector('.status.s-live');
     await h.send(ex);
     await page.waitForSelector(`tr[data-id="${ex.id}"]`);
-    h.recorder.flush();
+    await h.recorder.flush();
     await page.click(`tr[data-id="${ex.id}"]`);
     await page.waitForSelector('.detail .rule');
     const text = await page.textContent('.detail');

@@ -10,7 +10,7 @@ beforeAll(async () => {
   h = await startHarness();
   hostHdr = new URL(h.base).host;
   await h.send(exchange());
-  h.recorder.flush();
+  await h.recorder.flush();
 });
 afterAll(async () => h?.close());
 
@@ -227,7 +227,7 @@ describe('WebSocket messages in the detail', () => {
       ids.push(ex.id);
       await h.send(ex);
     }
-    h.recorder.flush();
+    await h.recorder.flush();
     const d = JSON.parse((await raw(h.base, `/api/flows/${ids[1]}`, bearer())).body);
     expect(d.websocket.connectionId).toBe(77);
     expect(d.websocket.messages.map((m: { id: number }) => m.id)).toEqual([ids[0], ids[1], ids[3]]);

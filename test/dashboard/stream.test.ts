@@ -92,7 +92,7 @@ describe('the live stream', () => {
       await h.send(ex);
     }
     h.dash.hub.flushNow();
-    h.recorder.flush();
+    await h.recorder.flush();
     // In the ring: the last three.
     const a = await openWs(h.base, `/api/stream?since=${sent[5]}`, auth(h));
     await until(() => flowsOf(a.frames).length >= 2);

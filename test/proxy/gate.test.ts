@@ -46,21 +46,21 @@ describe('request gate', () => {
     expect(r.headers['x-blocked']).toBe('yes');
     expect(r.body.toString()).toBe('nope');
     expect(hits('/respond')).toBe(0);
-    expect((await proxy.waitFor((e) => e.request.path === '/respond')).applied).toEqual(applied);
+    expect((await proxy.waitFor((e) => e.request.path === '/respond')).decision).toEqual(applied);
   });
 
   it('close: the client socket is destroyed', async () => {
     await expect(httpViaProxy(proxy.port, 'http://gate.test/close')).rejects.toThrow();
     expect(hits('/close')).toBe(0);
     const ex = await proxy.waitFor((e) => e.request.path === '/close');
-    expect(ex.applied).toEqual(applied);
+    expect(ex.decision).toEqual(applied);
     expect(ex.error?.code).toBe('LW_BLOCKED');
   });
 
   it('forward with headers replaces request headers', async () => {
     const r = await httpViaProxy(proxy.port, 'http://gate.test/headers', { headers: { 'user-agent': 'Element/1.2 (secret device)' } });
     expect(r.body.toString()).toBe('generic|');
-    expect((await proxy.waitFor((e) => e.request.path === '/headers')).applied?.verdict).toBe('strip');
+    expect((await proxy.waitFor((e) => e.request.path === '/headers')).decision?.verdict).toBe('strip');
   });
 
   it('forward with rewriteBody rewrites and fixes Content-Length', async () => {

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Audit } from '../../core/audit.js';
-import type { AppliedVerdict, Exchange, ExchangeKind } from '../../core/exchange.js';
+import type { Decision, Exchange, ExchangeKind } from '../../core/exchange.js';
 import type { Verdict } from '../../core/vocabulary.js';
 import { openStore, type Store } from '../../store/db.js';
 import { createReportQueries, type Bucket } from '../../store/report-queries.js';
@@ -17,7 +17,7 @@ const EMPTY = { bytes: Buffer.alloc(0), size: 0, truncated: false };
 interface Case {
   readonly name: string;
   readonly verdict: Verdict;
-  readonly applied?: AppliedVerdict;
+  readonly applied?: Decision;
   readonly kind?: ExchangeKind;
   readonly direction?: 'send' | 'receive';
   readonly status?: number | null;
@@ -57,7 +57,7 @@ function exchangeOf(c: Case, id: number): Exchange {
     ...(status !== null ? { response: { status, statusMessage: '', headers: [], body: EMPTY } } : {}),
     ...(kind === 'websocket' ? { websocket: { connectionId: 1, direction: c.direction ?? 'send', binary: false, data: EMPTY } } : {}),
     ...(c.error ? { error: { code: c.error, message: 'refused' } } : {}),
-    ...(c.applied ? { applied: c.applied } : {}),
+    ...(c.applied ? { decision: c.applied } : {}),
   };
 }
 

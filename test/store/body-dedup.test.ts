@@ -92,7 +92,7 @@ describe('content-addressed bodies', () => {
     t = tempStore();
     const r = recorder(t.store, { storeBodies: 'all', thread: 'inline' });
     r.stage.run(item(exchange(1, { resBody: BIG }), audit([finding('email', 'gone@x.org')])));
-    r.flush();
+    await r.flush();
     t.store.purgeValue('gone@x.org');
     expect(count(t.store.db, 'blobs')).toBe(0);
     r.stage.run(item(exchange(2, { resBody: BIG }), audit([finding('email', 'b@x.org')])));

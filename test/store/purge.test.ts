@@ -80,7 +80,7 @@ describe('purge', () => {
     t = tempStore();
     const r = recorder(t.store);
     r.stage.run(item(exchange(1), audit([finding('email', EMAIL)])));
-    r.flush();
+    await r.flush();
     const other = openStore(t.file, { redactKey: KEY });
     expect(other.purgeValue(EMAIL).findings).toBe(1);
     other.close();

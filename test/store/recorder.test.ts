@@ -16,7 +16,7 @@ describe('recorder', () => {
   it('only enqueues on the caller turn; a batch lands within the flush window', async () => {
     t = tempStore();
     const r = recorder(t.store, { flushMs: 50 });
-    r.flush(); // waits for the writer thread to be up: what follows times the flush window, not its start-up
+    await r.flush(); // waits for the writer thread to be up: what follows times the flush window, not its start-up
     for (let i = 1; i <= 10; i++) r.stage.run(item(exchange(i), audit([finding('email', 'a@b.org')])));
     expect(count(t, 'exchanges')).toBe(0);
     expect(r.stats().queued).toBe(10);
@@ -40,7 +40,7 @@ describe('recorder', () => {
     expect(Date.now() - t0).toBeLessThan(1000);
     // Full batches went out; the remainder (34 < maxBatch) waits for the timer or an explicit flush.
     expect(r.stats()).toMatchObject({ written: 1200, queued: 34 });
-    r.flush();
+    await r.flush();
     expect(count(t, 'exchanges')).toBe(N);
     expect(count(t, 'findings')).toBe(2 * N);
     expect(count(t, 'hosts_by_id')).toBe(2);
@@ -56,7 +56,7 @@ describe('recorder', () => {
     const r = recorder(t.store, { maxQueue: 100, maxBatch: 1000, flushMs: 10_000 });
     for (let i = 1; i <= 150; i++) expect(() => r.stage.run(item(exchange(i)))).not.toThrow();
     expect(r.stats()).toMatchObject({ queued: 100, dropped: 50 });
-    r.flush();
+    await r.flush();
     expect(count(t, 'exchanges')).toBe(100);
     await r.close();
   });
@@ -77,7 +77,7 @@ describe('recorder', () => {
     // the write loop runs on it (the worker path meets a real full disk in e2e/degraded-disk).
     const r = recorder(t.store, { flushMs: 20, thread: 'inline' });
     r.stage.run(item(exchange(1)));
-    r.flush();
+    await r.flush();
     const pages = t.store.db.pragma('page_count', { simple: true }) as number;
     t.store.db.pragma(`max_page_count = ${pages}`);
     const big = 'x'.repeat(20_000);
@@ -101,9 +101,9 @@ describe('recorder', () => {
     t = tempStore();
     const r = recorder(t.store, { flushMs: 10_000 });
     r.stage.run(item(exchange(5)));
-    r.flush();
+    await r.flush();
     for (const id of [4, 5, 6]) r.stage.run(item(exchange(id), audit([finding('email', 'a@b.org')])));
-    r.flush();
+    await r.flush();
     expect(count(t, 'exchanges')).toBe(3);
     expect(r.stats()).toMatchObject({ written: 3, dropped: 1, queued: 0 });
     expect(aggregateMismatch(t.store)).toEqual({ summary: [], timeline: [] });
@@ -136,7 +136,7 @@ describe('recorder', () => {
     const sent = { ...ex, request: { ...ex.request, body: { bytes: own, size: own.length, truncated: false } },
       response: { ...ex.response!, body: { bytes: slice, size: slice.length, truncated: false } } };
     r.stage.run(item(sent, audit([finding('email', 'a@b.org')])));
-    r.flush();
+    await r.flush();
     expect(own.length).toBe(50_000);
     expect(own[250]).toBe(250);
     expect(pool.length).toBe(200_000);

@@ -48,7 +48,7 @@ describe('redaction', () => {
         audit([finding('email', EMAIL, 'request.query.address'), finding('phone', PHONE), finding('mxid', MXID, `request.header.x-who`)]),
       ));
     }
-    r.flush();
+    await r.flush();
     // Check before close (WAL still full) and after (checkpointed into the main file).
     for (const stage of ['open', 'closed']) {
       if (stage === 'closed') await r.close(), t.store.close();

@@ -63,7 +63,7 @@ describe('retention', () => {
     t = tempStore();
     const r = recorder(t.store);
     r.stage.run(item(exchange(1, { time: NOW - 40 * DAY }), audit([finding('email', 'old@x.org')])));
-    r.flush();
+    await r.flush();
     expect(retentionPass(t.store, NOW - 30 * DAY)).toBe(1);
     r.stage.run(item(exchange(2, { time: NOW }), audit([finding('email', 'old@x.org')])));
     await r.close();

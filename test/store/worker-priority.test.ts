@@ -29,7 +29,7 @@ describe.skipIf(!existsSync('/proc/self/task'))('recorder worker priority', () =
     const mainNice = before.get(process.pid)!;
     const r = recorder(t.store);
     r.stage.run(item(exchange(1)));
-    r.flush(); // the worker is up and has written
+    await r.flush(); // the worker is up and has written
     const after = niceByThread();
     // Every thread that existed before (the main thread, libuv's pool, V8's helpers) is unchanged.
     for (const [tid, nice] of before) if (after.has(tid)) expect(after.get(tid), `thread ${tid}`).toBe(nice);
