@@ -13,7 +13,8 @@ import type { Exchange } from '../core/exchange.js';
 import { allowAll, type RequestGate } from '../core/gate.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './client-limits.js';
-import type { EngineContext } from './engine-context.js';
+import { tunnelOf, type EngineContext } from './engine-context.js';
+import { screenConnections } from './client-policy.js';
 import { guardAgent } from './agent-guard.js';
 import { harden } from './harden.js';
 import { createLoopGuard } from './loop-guard.js';
@@ -121,6 +122,9 @@ export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyE
   harden(lib, ec, ws, (outer, inner) => {
     ec.outer = outer;
     ec.inner = inner;
+    // Refused clients are turned away per connection, before a byte is parsed: counted, never recorded.
+    const allowClient = opts.allowClient;
+    if (allowClient) screenConnections(outer, (s) => tunnelOf(s) !== undefined || allowClient(s.remoteAddress ?? ''), true);
     const onError = (err: Error): void => listenFailed(err);
     outer.once('error', onError);
     outer.once('listening', () => outer.off('error', onError));
