@@ -119,7 +119,7 @@ describe('the proxy port refuses pivots', () => {
     expect(secret.seen.length).toBe(before);
   });
 
-  it('WebSocket upgrades to loopback are refused with 403; to a rebinding name they fail upstream', async () => {
+  it('WebSocket upgrades to loopback, or to a name resolving to it, are refused with 403 before any 101', async () => {
     const { reply } = await rawExchange(
       lw.proxyPort,
       `GET http://127.0.0.1:${secret.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${secret.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
@@ -128,12 +128,16 @@ describe('the proxy port refuses pivots', () => {
     );
     expect(reply).toMatch(/^HTTP\/1\.1 403/);
     const before = secret.seen.length;
-    await rawExchange(
+    // The handshake is forwarded before the client is answered, so the resolved-address refusal
+    // happens while dialling: the client must still get a plain 403, never a 101 first.
+    const rebound = await rawExchange(
       lw.proxyPort,
       `GET http://c.rebind.test:${secret.port}/ HTTP/1.1\r\nHost: c.rebind.test:${secret.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
       3000,
     );
+    expect(statusAndCode(rebound.reply)).toEqual({ status: 403, code: 'LW_TARGET_FORBIDDEN' });
+    expect(rebound.reply).not.toMatch(/ 101 /);
     expect(secret.seen.length).toBe(before);
     await until(async () => {
       const r = await lw.api<{ flows: Array<{ host: string; error: unknown }> }>('/api/flows?host=c.rebind.test&limit=10');
