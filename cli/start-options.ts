@@ -71,7 +71,7 @@ export interface StartConfig {
   readonly upstreamCa: readonly string[];
   readonly passthrough: readonly string[];
   readonly allowClient: readonly string[];
-  /** --allow-upstream CIDRs: loopback/link-local/unspecified ranges the proxy may dial anyway. */
+  /** --allow-upstream CIDRs: loopback/link-local/private/unspecified ranges the proxy may dial anyway. */
   readonly allowUpstream: readonly string[];
   readonly firstParty: readonly string[];
   readonly identity: readonly string[];

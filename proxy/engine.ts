@@ -39,7 +39,7 @@ export interface ProxyEngineOptions {
   /** Resolve upstream names with this resolver, not the system's (which may point at us). */
   upstreamDns?: { host: string; port: number };
   passthrough?: readonly string[];
-  /** `--allow-upstream` CIDRs: loopback/link-local ranges that may be dialled (refused otherwise). */
+  /** `--allow-upstream` CIDRs: loopback/link-local/private ranges that may be dialled (refused otherwise). */
   allowUpstream?: readonly string[];
   allowClient?: (address: string, listener?: string) => boolean;
   forbiddenTargets?: () => ReadonlyArray<{ port: number }>;
