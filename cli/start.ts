@@ -148,7 +148,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
   });
   const retention = startRetention(store, { days: config.retentionDays, log });
   const overrides = createOverrideStore(store);
-  // Enforcement (issue 6): the gate reads the live ruleset and the overlay of flags + saved overrides.
+  // Enforcement: the gate reads the live ruleset and the overlay of flags + saved overrides.
   const enforcement = createEnforcement(ruleset, {
     mode: config.mode,
     firstParty: auditContext.firstParty,

@@ -1,6 +1,6 @@
 /**
  * The exchange record: one normalised, read-only description of something a client sent and what
- * came back. It is built once at the edge (proxy/, and later the DNS and STUN listeners) and then
+ * came back. It is built once at the edge (proxy/, its DNS and STUN listeners) and then
  * travels the whole pipeline: decode -> classify -> extract -> act -> record -> stream.
  *
  * Terminology

@@ -1,7 +1,8 @@
 /**
  * The interception engine: http-mitm-proxy 1.1.0 for HTTP/1.1 parsing, forwarding and ws
- * relaying, with our CONNECT/TLS path, certificates from certs/, and every defect listed in
- * docs/research/http-mitm-proxy.md fixed at runtime (patches.ts, harden.ts, filters.ts, ws.ts).
+ * relaying, with our CONNECT/TLS path, certificates from certs/, and the library's known defects
+ * (crashes, leaked error text, no timeouts, console noise) fixed at runtime (patches.ts, harden.ts,
+ * filters.ts, ws.ts).
  * The rest of leakwatch sees only this API and core/ types.
  */
 import type { Socket } from 'node:net';

@@ -1,5 +1,5 @@
 /**
- * Accepting sockets that arrive without a CONNECT line (issue 7, transparent listeners: clients
+ * Accepting sockets that arrive without a CONNECT line (transparent listeners: clients
  * sent to leakwatch by its DNS server speak TLS or HTTP to it directly). After routing they join
  * the exact path of CONNECT tunnels: TLS terminated by connect.ts's terminateTls with a certificate
  * from certs/, decrypted requests handled by the inner server, the same gate, loop guard and
