@@ -1,6 +1,6 @@
 /**
  * latest.json: medians per target and load shape, per-round paired ratios, the headline keys
- * issue 8 asks for, and each issue-8 target checked. Small counts (quick/smoke) keep the headline
+ * (bench/README.md), and each target checked. Small counts (quick/smoke) keep the headline
  * key names but say how many requests/findings they really cover, next to the figure.
  */
 import { cpus, loadavg } from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * Load and crash soak (issue 9): a steady request rate through the REAL proxy process
+ * Load and crash soak: a steady request rate through the REAL proxy process
  * (`node dist/cli/main.js start`) for a set time, with a known count of requests, then:
  *   1. SIGTERM while the load is still running: every exchange the proxy answered must be in the
  *      store (queried from the SQLite file after exit), integrity_check ok, exit code 0;

@@ -60,7 +60,7 @@ program
   .option('--upstream-ca <file>', 'extra trusted root(s) for upstream TLS (repeatable)', collect)
   .option('--passthrough <host>', 'tunnel HOST without interception (repeatable; *.suffix ok)', collect)
   .option('--allow-client <cidr>', 'clients allowed to use the proxy (repeatable)', collect)
-  .option('--allow-upstream <cidr>', 'loopback/link-local range the proxy may dial (refused by default; repeatable)', collect)
+  .option('--allow-upstream <cidr>', 'loopback/link-local/private range the proxy may dial (refused by default; repeatable)', collect)
   .option('--dns-port <port>', 'run the DNS server on this port, UDP and TCP (default off)')
   .option('--dns-host <ip>', 'DNS server listen address (default: --host)')
   .option('--dns-upstream <ip[:port]>', 'resolver for names not intercepted, and for leakwatch\'s own upstream lookups')

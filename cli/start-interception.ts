@@ -1,5 +1,5 @@
 /**
- * The issue-7 listeners of `leakwatch start`: transparent HTTPS/HTTP, the DNS server and the STUN
+ * The DNS-routed listeners of `leakwatch start`: transparent HTTPS/HTTP, the DNS server and the STUN
  * sensor. Split from start.ts, which wires the core data flow.
  */
 import { ConfigError } from '../core/errors.js';
@@ -16,7 +16,7 @@ import { startTransparentListener } from '../proxy/transparent.js';
 import type { AuditContext } from '../rules/audit.js';
 import type { StartConfig } from './start-options.js';
 
-/** Bound ports of the issue-7 listeners (absent / empty: not started), and their counters. */
+/** Bound ports of the DNS-routed listeners (absent / empty: not started), and their counters. */
 export interface Listeners {
   readonly dns?: number;
   readonly transparentHttps?: number;
@@ -34,7 +34,7 @@ export function listenError(what: string, host: string, port: number | string, e
 }
 
 /**
- * Issue 7: transparent listeners, the DNS server and the STUN sensor, each closed on shutdown (via
+ * Starts the transparent listeners, the DNS server and the STUN sensor, each closed on shutdown (via
  * `closers`) and each failing to bind as one ConfigError line. Their ports join `ownPorts`, which
  * the proxy's loop guard refuses as upstream targets.
  */

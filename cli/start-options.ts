@@ -71,7 +71,7 @@ export interface StartConfig {
   readonly upstreamCa: readonly string[];
   readonly passthrough: readonly string[];
   readonly allowClient: readonly string[];
-  /** --allow-upstream CIDRs: loopback/link-local/unspecified ranges the proxy may dial anyway. */
+  /** --allow-upstream CIDRs: loopback/link-local/private/unspecified ranges the proxy may dial anyway. */
   readonly allowUpstream: readonly string[];
   readonly firstParty: readonly string[];
   readonly identity: readonly string[];
@@ -89,7 +89,7 @@ export interface StartConfig {
   readonly watchRules: boolean;
   readonly session: string | null;
   readonly redact: boolean;
-  /** The DNS server (issue 7); null when --dns-port is not given. */
+  /** The DNS server; null when --dns-port is not given. */
   readonly dns: DnsConfig | null;
   /** --dns-upstream: also used to resolve every upstream name (the system resolver may point at us). */
   readonly dnsUpstream: { readonly host: string; readonly port: number } | null;
@@ -163,7 +163,7 @@ export function parseResolverAddress(flag: string, value: string): { host: strin
 
 const optionalPort = (flag: string, value: string | undefined): number | null => (value === undefined ? null : parsePort(flag, value, 0));
 
-/** --dns-*, --transparent-*, --stun-port (issue 7). Ports 0 (tests) never clash. */
+/** --dns-*, --transparent-*, --stun-port. Ports 0 (tests) never clash. */
 function validateInterception(raw: RawStartFlags, host: string, tcpPorts: ReadonlyArray<readonly [string, number]>) {
   const dnsPort = optionalPort('--dns-port', raw.dnsPort);
   const dnsUpstream = raw.dnsUpstream === undefined ? null : parseResolverAddress('--dns-upstream', raw.dnsUpstream);

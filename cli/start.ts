@@ -116,7 +116,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
   const resolve = buildResolveMap(config.resolve);
   const upstreamCaPems = readUpstreamCas(config.upstreamCa);
   // One client policy for every listener (proxy, transparent, DNS, STUN, dashboard beyond loopback).
-  const clients = createClientPolicy(config.allowClient);
+  const clients = createClientPolicy(config.allowClient, { log });
   const ruleset = loadRuleset({ builtin: config.builtinRules, extra: config.rules });
   checkActionRules(config.actions, new Set(ruleset.rules.map((r) => r.id)));
   const known = knownValuesFromFlags(config.identity, config.identities);
@@ -148,7 +148,7 @@ export async function startLeakwatch(config: StartConfig, log: Logger): Promise<
   });
   const retention = startRetention(store, { days: config.retentionDays, log });
   const overrides = createOverrideStore(store);
-  // Enforcement (issue 6): the gate reads the live ruleset and the overlay of flags + saved overrides.
+  // Enforcement: the gate reads the live ruleset and the overlay of flags + saved overrides.
   const enforcement = createEnforcement(ruleset, {
     mode: config.mode,
     firstParty: auditContext.firstParty,

@@ -1,7 +1,7 @@
 /**
- * The one JSON shape of an audited exchange (CONTRACTS.md "One exchange as JSON"), shared by
+ * The one JSON shape of an audited exchange, shared by
  * `analyze --json` (with `index`), `export --format jsonl` and the dashboard stream (with `id`,
- * `time`, `status`, `session`). Keep this, CONTRACTS.md and the README in step.
+ * `time`, `status`, `session`). Keep this, dashboard/API.md and the README in step.
  */
 import { outcomeOf, type Audit, type Finding, type Outcome } from './audit.js';
 import type { Severity, Verdict } from './vocabulary.js';

@@ -1,7 +1,7 @@
 /**
  * The post-response pipeline: an explicit, ordered list of stages that every completed exchange
- * passes through, off the request's hot path. Listeners (the proxy, later the DNS server and the
- * STUN sensor) only call `submit`; the stages run on a later turn of the event loop.
+ * passes through, off the request's hot path. Listeners (the proxy, the DNS server, the STUN
+ * sensor) only call `submit`; the stages run on a later turn of the event loop.
  *
  * A stage that throws (or rejects) has a bug: it is logged with the exchange id and stage name and
  * contained, the remaining stages still run, and the proxy keeps serving (mitmproxy's safecall).

@@ -1,6 +1,7 @@
 /**
- * The closed vocabularies of leakwatch (see CONTRACTS.md). Rule packs, the store, exports and the
- * dashboard all use these exact strings; extend a list only with a reason in the closing note.
+ * The closed vocabularies of leakwatch. Rule packs, the store, exports and the dashboard all use
+ * these exact strings (a stored or exported name is read back by older and newer versions): extend
+ * a list only with a reason, and keep README.md and dashboard/API.md in step.
  */
 
 /** Who receives the traffic, by role. */

@@ -1,6 +1,6 @@
 /**
- * The JSON API under /api (the UI uses nothing else). Read-only for now; issue 6's overrides and
- * hold decisions will be POST routes here, already covered by the Origin guard in auth.ts.
+ * The JSON API under /api (the UI uses nothing else): reads here; the state-changing routes
+ * (overrides, hold decisions) are in enforcement.ts, behind the Origin guard of auth.ts.
  */
 import { once } from 'node:events';
 import express, { Router, type Request } from 'express';

@@ -39,8 +39,7 @@ export function securityHeaders(csp: () => string): RequestHandler {
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Every state-changing request (none yet; overrides and hold decisions of issue 6 will be POSTs)
- * must come from our own origin. Browsers always send Origin on POST/PUT/DELETE; a client without
+ * Every state-changing request (overrides, hold decisions: POST/DELETE) must come from our own origin. Browsers always send Origin on POST/PUT/DELETE; a client without
  * one (curl) must then authenticate with the bearer header, which no other site can attach.
  */
 export function unsafeMethodGuard(policy: PolicyRef): RequestHandler {

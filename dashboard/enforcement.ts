@@ -1,5 +1,5 @@
 /**
- * Enforcement routes (issue 6), under /api behind the token and, being POST/DELETE, the Origin
+ * Enforcement routes, under /api behind the token and, being POST/DELETE, the Origin
  * guard of auth.ts:
  *   GET    /api/holds                 { holds: HeldItem[], timeoutMs }
  *   POST   /api/holds/:id             { decision: allow|deny, scope: once|hour|always } -> { settled: [ids] }

@@ -73,7 +73,7 @@ export interface DashboardOptions {
   tls?: { issue(host: string): { keyPem: string; certPem: string } };
   /** The client policy shared with every listener: a refused client's connection is closed at once. */
   allowClient?: (address: string) => boolean;
-  /** Hold-and-ask and overrides (issue 6); without it nothing is held and overrides are refused. */
+  /** Hold-and-ask and overrides; without it nothing is held and overrides are refused. */
   enforcement?: import('./enforcement.js').EnforcementApi;
   /** The privacy report of a session (GET /api/report, the Report view). */
   report?: import('../report/load.js').ReportSource;

@@ -1,5 +1,5 @@
 /**
- * Bounds on what one client connection may cost (issue 9, hardening):
+ * Bounds on what one client connection may cost:
  * - headers timeout on BOTH servers. The inner server (decrypted CONNECT tunnels) never listens,
  *   and Node only arms its headersTimeout/requestTimeout checks on 'listening', so a slowloris
  *   dribbling a request head inside a TLS tunnel was never cut (each byte reset the 120 s idle

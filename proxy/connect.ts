@@ -50,7 +50,6 @@ export function refuseConnect(ec: EngineContext, socket: Duplex, s: ConnectStart
 export function handleConnect(ec: EngineContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const s: ConnectStart = { id: ec.nextId(), startedAt: Date.now(), client: peerOf(socket as unknown as Socket), rawTarget: req.url ?? '' };
   track(ec, socket);
-  if (ec.allowClient && !ec.allowClient(s.client.address)) return refuseConnect(ec, socket, s, undefined, 403, 'Forbidden', ERR.CLIENT_DENIED, 'client not allowed');
   const parsed = parseConnectTarget(s.rawTarget);
   if (!parsed.ok) return refuseConnect(ec, socket, s, undefined, 400, 'Bad Request', ERR.BAD_TARGET, `bad CONNECT target: ${parsed.reason}`);
   const t = parsed.target;

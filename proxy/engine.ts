@@ -1,7 +1,8 @@
 /**
  * The interception engine: http-mitm-proxy 1.1.0 for HTTP/1.1 parsing, forwarding and ws
- * relaying, with our CONNECT/TLS path, certificates from certs/, and every defect listed in
- * docs/research/http-mitm-proxy.md fixed at runtime (patches.ts, harden.ts, filters.ts, ws.ts).
+ * relaying, with our CONNECT/TLS path, certificates from certs/, and the library's known defects
+ * (crashes, leaked error text, no timeouts, console noise) fixed at runtime (patches.ts, harden.ts,
+ * filters.ts, ws.ts).
  * The rest of leakwatch sees only this API and core/ types.
  */
 import type { Socket } from 'node:net';
@@ -13,7 +14,8 @@ import type { Exchange } from '../core/exchange.js';
 import { allowAll, type RequestGate } from '../core/gate.js';
 import type { Logger } from '../core/log.js';
 import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } from './client-limits.js';
-import type { EngineContext } from './engine-context.js';
+import { tunnelOf, type EngineContext } from './engine-context.js';
+import { screenConnections } from './client-policy.js';
 import { guardAgent } from './agent-guard.js';
 import { harden } from './harden.js';
 import { createLoopGuard } from './loop-guard.js';
@@ -38,7 +40,7 @@ export interface ProxyEngineOptions {
   /** Resolve upstream names with this resolver, not the system's (which may point at us). */
   upstreamDns?: { host: string; port: number };
   passthrough?: readonly string[];
-  /** `--allow-upstream` CIDRs: loopback/link-local ranges that may be dialled (refused otherwise). */
+  /** `--allow-upstream` CIDRs: loopback/link-local/private ranges that may be dialled (refused otherwise). */
   allowUpstream?: readonly string[];
   allowClient?: (address: string, listener?: string) => boolean;
   forbiddenTargets?: () => ReadonlyArray<{ port: number }>;
@@ -121,6 +123,9 @@ export async function startProxyEngine(opts: ProxyEngineOptions): Promise<ProxyE
   harden(lib, ec, ws, (outer, inner) => {
     ec.outer = outer;
     ec.inner = inner;
+    // Refused clients are turned away per connection, before a byte is parsed: counted, never recorded.
+    const allowClient = opts.allowClient;
+    if (allowClient) screenConnections(outer, (s) => tunnelOf(s) !== undefined || allowClient(s.remoteAddress ?? ''), true);
     const onError = (err: Error): void => listenFailed(err);
     outer.once('error', onError);
     outer.once('listening', () => outer.off('error', onError));

@@ -49,8 +49,8 @@ function configureWsServer(wss: WebSocketServer | undefined, ws: WsRelay, isSSL:
 
 /**
  * _onError replacement. The original console.error'd full error objects (certificates included,
- * #282), answered 504 with the error text as the body, and *appended* that text to bodies already
- * under way (#168). Now: nothing printed, a 502/504 if no header was sent (naming, for a refused
+ * on a terminal and in logs), answered 504 with the error text as the body, and *appended* that
+ * text to bodies already under way. Now: nothing printed, a 502/504 if no header was sent (naming, for a refused
  * origin certificate, why: hostname mismatch, expired, unknown issuer), otherwise the
  * client connection is destroyed so it sees a truncated response, never foreign bytes.
  */

@@ -1,5 +1,5 @@
 /**
- * http-mitm-proxy has no silent mode (#282): it prints with console.info/debug/error. The only
+ * http-mitm-proxy 1.1.0 has no silent mode: it prints with console.info/debug/error. The only
  * prints left on our code paths happen synchronously inside listen() and inside the callback it
  * hands to _createHttpsServer, so we reroute the console to our logger (debug level) for exactly
  * those synchronous calls and restore it right after; nobody else's console is touched.

@@ -100,7 +100,6 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
     }
   });
 
-  if (!tunnel && ec.allowClient && !ec.allowClient(client.address)) return refuse(ctx, flow, 403, ERR.CLIENT_DENIED, 'client not allowed');
   if (!result.ok) return refuse(ctx, flow, result.status, result.code, result.message);
   // Two Host headers: which one names the target is ambiguous (RFC 9112 3.2 asks for a 400).
   if (rawHeaders.filter(([k]) => k.toLowerCase() === 'host').length > 1) return refuse(ctx, flow, 400, ERR.BAD_TARGET, 'more than one Host header');

@@ -1,6 +1,6 @@
 /**
  * Graceful close. The library's close() only calls server.close(): keep-alive sockets and agents
- * stay open and test runners hang (#184). Here: stop accepting, drop idle keep-alive connections,
+ * stay open and test runners hang. Here: stop accepting, drop idle keep-alive connections,
  * let in-flight exchanges finish for up to graceMs, then destroy what is left and the agents.
  */
 import type http from 'node:http';

@@ -2,7 +2,7 @@
  * A passive, capped copy of body bytes. The proxy's own stream stages call `push` with each chunk
  * on its way through (see filters.ts); nothing here changes framing, buffering or timing of the
  * real body. A global onResponseData hook would force every response to chunked and break
- * HEAD/304 (http-mitm-proxy #170), so the tee lives inside our final filters instead.
+ * HEAD/304 (http-mitm-proxy 1.1.0), so the tee lives inside our final filters instead.
  */
 import { EMPTY_BODY, type BodyCapture } from '../core/exchange.js';
 

@@ -1,5 +1,5 @@
 /**
- * Accepting sockets that arrive without a CONNECT line (issue 7, transparent listeners: clients
+ * Accepting sockets that arrive without a CONNECT line (transparent listeners: clients
  * sent to leakwatch by its DNS server speak TLS or HTTP to it directly). After routing they join
  * the exact path of CONNECT tunnels: TLS terminated by connect.ts's terminateTls with a certificate
  * from certs/, decrypted requests handled by the inner server, the same gate, loop guard and
@@ -12,6 +12,7 @@
 import type { Socket } from 'node:net';
 import { ERR, type ErrorCode } from '../core/errors.js';
 import { parseHost, type HostPort } from './connect-target.js';
+import { refuseSocket } from './client-policy.js';
 import { terminateTls, type ConnectStart } from './connect.js';
 import { peerOf, setTunnel, track, type EngineContext } from './engine-context.js';
 import { simpleExchange } from './to-exchange.js';
@@ -45,13 +46,11 @@ function recordRefusal(ec: EngineContext, s: ConnectStart, port: number, host: s
 /** A raw TCP socket on a transparent TLS port: route by SNI, then intercept like a CONNECT tunnel. */
 export function acceptTls(ec: EngineContext, socket: Socket, opts: AcceptOptions): void {
   const local = `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`;
+  // Refused clients are counted by the policy, never recorded: a flood cannot fill the store.
+  if (ec.allowClient && !ec.allowClient(socket.remoteAddress ?? '', opts.listener)) return refuseSocket(socket, false);
   const s: ConnectStart = { id: ec.nextId(), startedAt: Date.now(), client: peerOf(socket), rawTarget: local, listener: opts.listener };
   track(ec, socket);
   socket.on('error', (err: unknown) => ec.log.debug({ id: s.id, err: String(err) }, 'transparent TLS client error'));
-  if (ec.allowClient && !ec.allowClient(s.client.address, opts.listener)) {
-    socket.destroy();
-    return recordRefusal(ec, s, opts.upstreamPort, '', ERR.CLIENT_DENIED, 'client not allowed');
-  }
   let buffered: Buffer = Buffer.alloc(0);
   let settled = false;
   // The same bound as a request head on the proxy port (--headers-timeout), at most 10 s.
@@ -102,20 +101,9 @@ export function acceptTls(ec: EngineContext, socket: Socket, opts: AcceptOptions
 
 /** A raw TCP socket on a transparent HTTP port: each request is routed by its Host header. */
 export function acceptHttp(ec: EngineContext, socket: Socket, opts: AcceptOptions): void {
+  if (ec.allowClient && !ec.allowClient(socket.remoteAddress ?? '', opts.listener)) return refuseSocket(socket, true);
   const client = peerOf(socket);
   track(ec, socket);
-  if (ec.allowClient && !ec.allowClient(client.address, opts.listener)) {
-    socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\nX-Leakwatch-Error: LW_CLIENT_DENIED\r\n\r\n');
-    setTimeout(() => socket.destroy(), 1000).unref();
-    const local = `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`;
-    return ec.recorder.emit(
-      simpleExchange({
-        id: ec.nextId(), kind: 'http', listener: opts.listener, startedAt: Date.now(), client,
-        request: { method: '', url: local, scheme: 'http', host: '', port: 0, path: local, httpVersion: '', headers: [] },
-        status: 403, statusMessage: 'Forbidden', error: { code: ERR.CLIENT_DENIED, message: 'client not allowed' },
-      }),
-    );
-  }
   setTunnel(socket, { host: '', port: opts.upstreamPort, client, listener: opts.listener, routeByHost: true, requests: 0 });
   ec.outer.emit('connection', socket);
 }

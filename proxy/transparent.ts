@@ -1,5 +1,5 @@
 /**
- * Transparent listeners (issue 7): `--transparent-https-port` and `--transparent-http-port`.
+ * Transparent listeners: `--transparent-https-port` and `--transparent-http-port`.
  * Clients sent here by leakwatch's DNS server (phones that ignore proxy settings, Synapse's
  * identity-server calls) connect as if we were the real host: raw TLS or plain HTTP, no CONNECT.
  * These listeners only accept; every socket is handed to the proxy engine (engine.acceptTls /

@@ -4,6 +4,13 @@
  * machine's loopback-only services (ssh, databases, the dashboard) and the cloud metadata service.
  * Loopback, link-local, unspecified addresses and their IPv4-mapped IPv6 spellings are refused.
  *
+ * Private ranges (10/8, 172.16/12, 192.168/16, fc00::/7) are refused too. A client that reaches
+ * leakwatch over the LAN could otherwise reach what the LAN cannot: services on this machine's
+ * private addresses that a firewall keeps from the LAN, container and VPN networks behind it, and
+ * through a browser using the proxy, the router's admin pages (the browser's own private-network
+ * protection cannot see the address behind a proxy). A homeserver on the LAN is opened with one
+ * `--allow-upstream CIDR` (or `--resolve`), which the refusal names.
+ *
  * The decisive check is on the address actually dialled, after name resolution (guardLookup, and
  * agent-guard.ts for IP literals and as a last check on the connected peer), so a name that
  * resolves to 127.0.0.1, or rebinds to it between two lookups, is caught too. `refusal()` is the
@@ -38,6 +45,10 @@ const FORBIDDEN_RANGES = [
   '::/128', // unspecified
   'fe80::/10', // IPv6 link-local
   'fd00:ec2::254/128', // the IPv6 metadata address of one large cloud
+  '10.0.0.0/8', // private (RFC 1918)
+  '172.16.0.0/12', // private (RFC 1918), also Docker's default networks
+  '192.168.0.0/16', // private (RFC 1918), most home LANs and their routers
+  'fc00::/7', // IPv6 unique local addresses
 ];
 
 /** Names that mean "this machine" or "the metadata service" before any lookup. */
@@ -67,7 +78,7 @@ export function createUpstreamPolicy(opts: UpstreamPolicyOptions = {}): Upstream
     refusal(host) {
       if (isMapped(host)) return undefined;
       const name = normaliseName(host.startsWith('[') ? host.slice(1, -1) : host);
-      if (isIP(name) !== 0) return forbidsAddress(name) ? `${name} is a loopback, link-local or unspecified address (see --allow-upstream)` : undefined;
+      if (isIP(name) !== 0) return forbidsAddress(name) ? `${name} is a loopback, link-local, private or unspecified address (see --allow-upstream)` : undefined;
       if (FORBIDDEN_NAMES.has(name) || name.endsWith('.localhost')) return `${name} names this machine or a metadata service (see --resolve)`;
       return undefined;
     },
@@ -76,7 +87,7 @@ export function createUpstreamPolicy(opts: UpstreamPolicyOptions = {}): Upstream
 
 /** The error a refused dial fails with; error-codes.ts keeps its code, the client gets 403. */
 export function targetForbidden(what: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`upstream ${what} is a loopback, link-local or unspecified address`), { code: ERR.TARGET_FORBIDDEN });
+  return Object.assign(new Error(`upstream ${what} is a loopback, link-local, private or unspecified address (see --allow-upstream)`), { code: ERR.TARGET_FORBIDDEN });
 }
 
 /**

@@ -3,7 +3,7 @@
  * honours --resolve.
  *
  * One context: passing `ca:` per connection makes Node build a new SecureContext every time
- * (~30 ms measured, research Addendum), so system roots + --upstream-ca are loaded once and that
+ * (~30 ms each, measured on Node 20), so system roots + --upstream-ca are loaded once and that
  * context is handed to every upstream TLS connection. Upstream certificates are always verified.
  */
 import type { LookupAddress } from 'node:dns';

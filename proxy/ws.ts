@@ -152,7 +152,6 @@ export function createWsRelay(ec: EngineContext) {
       ...(tunnel?.sni ? { sni: tunnel.sni } : {}),
       ...(tunnel?.listener ? { listener: tunnel.listener } : {}),
     };
-    if (!tunnel && ec.allowClient && !ec.allowClient(base.client.address)) return refuse(base, done, 403, ERR.CLIENT_DENIED, 'client not allowed');
     if (!result.ok || !t) return refuse(base, done, result.ok ? 400 : result.status, result.ok ? ERR.BAD_TARGET : result.code, result.ok ? 'bad target' : result.message);
     if (ec.loopGuard.isForbidden(ec.upstream.dialTarget(t.host, t.port).host, base.dialPort)) return refuse(base, done, 508, ERR.LOOP, 'refusing to proxy to this proxy');
     const forbidden = ec.upstream.refusal(t.host);

@@ -1,6 +1,6 @@
 /**
  * Structural extractors: a rule's declarative `extract` list (rules/README.md "Extractors") run
- * over the exchange. Highest-confidence tier (research §2.3 step 3): the rule knows the API, so a
+ * over the exchange. Highest-confidence tier: the rule knows the API, so a
  * value at `addresses[*]` is a contact hash whatever it looks like.
  */
 import type { Finding } from '../core/audit.js';

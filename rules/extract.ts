@@ -1,6 +1,6 @@
 /**
- * extractFindings: which personal data one exchange carries (issue 3, "Extraction"). Three tiers
- * (research §2.3): the matched rule's structural extractors, the user's known values (plus the
+ * extractFindings: which personal data one exchange carries. Three tiers, most certain first:
+ * the matched rule's structural extractors, the user's known values (plus the
  * identity-service v2 hash when a body carries a `pepper`), then generic pattern detectors over the
  * request. Pure: no I/O, no clock, and total: malformed traffic becomes notes, never a throw.
  */

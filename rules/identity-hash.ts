@@ -1,5 +1,5 @@
 /**
- * Matrix identity-service v2 hashed lookup (spec identity-service-api "Hashing"; research §3.1):
+ * Matrix identity-service v2 hashed lookup (spec identity-service-api "Hashing"):
  * `addresses[i] = base64url_unpadded(sha256("<address> <medium> <pepper>"))`, the pepper sent in
  * clear in the same body. With the user's declared emails and phones we recompute the table and
  * name the contacts a lookup revealed. matrix-js-sdk lower-cases the whole address; msisdn is

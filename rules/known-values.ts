@@ -1,9 +1,9 @@
 /**
  * Known values: identities the user declares (`--identity KIND=VALUE`, `--identities FILE`), the
- * high-precision detector tier (research §2.2: an exact match of a ≥ 6-character value or digest
+ * high-precision detector tier (an exact match of a ≥ 6-character value or digest
  * almost never happens by chance). The index precomputes every variant once; lookups are a Map
  * for whole values and short tokens plus a one-pass substring search for variants of ≥ 6
- * characters (research §2.4 measured `includes` per pattern; an anchored scan is cheaper still).
+ * characters (cheaper than one `includes` per pattern, which grows with the number of variants).
  */
 import { ConfigError } from '../core/errors.js';
 import { isKind, KINDS, type Kind } from '../core/vocabulary.js';

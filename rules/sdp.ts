@@ -1,6 +1,6 @@
 /**
  * SDP and ICE candidate lines (RFC 8839 §5.1, RFC 8866 §5.7): the addresses a call exposes. Every
- * ICE candidate type matters (research matrix-endpoints VOIP-03): `host` is the LAN (or public)
+ * ICE candidate type matters (a call can expose all of them): `host` is the LAN (or public)
  * address, `srflx` the public address a STUN server reflected (so a STUN server was used),
  * `relay` the TURN allocation; `raddr` on srflx/relay is the host address behind it. mDNS
  * `.local` names, 0.0.0.0 and loopback carry nothing and are skipped.

@@ -1,5 +1,5 @@
 /**
- * Store figures for the closing note (prints, asserts nothing):
+ * Store figures for bench/README.md (prints, asserts nothing):
  *   npx tsx store/bench-store.ts   or   node dist/store/bench-store.js [exchanges] [summaryFindings]
  * 1. rows/s through the recorder (exchanges with 3 findings each, bodies of leaking exchanges);
  * 2. bytes per exchange on disk after a checkpoint;

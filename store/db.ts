@@ -64,7 +64,7 @@ export function openStore(file: string, opts: StoreOptions = {}): Store {
   if (file !== ':memory:') createPrivateFile(file);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  // Set explicitly: the connection that switches a file to WAL otherwise stays FULL (perf-baseline §5).
+  // Set explicitly: the connection that switches a file to WAL otherwise stays FULL, an fsync per commit.
   db.pragma('synchronous = NORMAL');
   db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
   db.pragma('cache_size = -16000');

@@ -100,7 +100,7 @@ function v3(db: Database.Database): void {
 }
 
 /**
- * v4: enforcement overrides, an overlay on the rule packs (issue 6): a rule's action, a blocked
+ * v4: enforcement overrides, an overlay on the rule packs: a rule's action, a blocked
  * host (+ path prefix), an allowed client, and lasting hold decisions ("for an hour", "always").
  * Strings, not interned ids: a handful of rows, edited by hand from the dashboard.
  */

@@ -1,5 +1,5 @@
 /**
- * The DNS server (issue 7): UDP and TCP on one port. Every query becomes an Exchange of kind
+ * The DNS server: UDP and TCP on one port. Every query becomes an Exchange of kind
  * 'dns'; ruled names are answered with leakwatch's own address (or blocked), the rest is forwarded
  * to the one upstream resolver and cached. Input never throws: malformed packets are dropped.
  */

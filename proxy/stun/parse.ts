@@ -55,7 +55,7 @@ export interface StunMessage {
 
 export type StunParse = { readonly ok: true; readonly message: StunMessage } | { readonly ok: false; readonly reason: string };
 
-/** The cheap DPI test of §6 / matrix-endpoints §3.2: cookie, top bits, length. */
+/** The cheap DPI test of RFC 8489 §6: magic cookie, top two bits zero, length (a multiple of 4) matching the datagram. */
 export function looksLikeStun(buf: Uint8Array): boolean {
   if (buf.length < 20 || (buf[0]! & 0xc0) !== 0) return false;
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);

@@ -1,5 +1,5 @@
 /**
- * The STUN sensor (issue 7): UDP listeners on STUN ports (3478, 19302, …). Each STUN request
+ * The STUN sensor: UDP listeners on STUN ports (3478, 19302, …). Each STUN request
  * (RFC 8489 §6.3) becomes an Exchange of kind 'stun': who asked (the client's address is what a
  * STUN server learns), and which server name it was meant for, from the DNS answer that sent the
  * client here. With `respond` it answers Binding requests as a STUN server would (§7.3.1) so calls

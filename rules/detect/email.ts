@@ -1,6 +1,6 @@
 /**
  * Email addresses in free text: a bounded regex, then the domain must end in an ICANN public
- * suffix (tldts, bundled list, no network). Research libs-and-detection §1.2: this rejects
+ * suffix (tldts, bundled list, no network). This rejects
  * `icon@2x.png`, `foo@localhost` and Matrix ids (`@alice:matrix.org` has no local part and no
  * dotted domain after the `@`), and finds `mailto:c@d.io` and `user%40example.org`.
  */

@@ -2,7 +2,7 @@
  * IP addresses in free text: public (ipaddr.js range `unicast`) only. Private, loopback and
  * documentation ranges are not leaks in ordinary text; inside SDP the caller uses rules/sdp.ts,
  * which keeps private host candidates too. Version strings are the classic false positive
- * (research §2.2): a dotted quad preceded by `v`, `/`, `.`, a letter or a digit, or followed by
+ * in user agents and URLs: a dotted quad preceded by `v`, `/`, `.`, a letter or a digit, or followed by
  * `.digit`, is a version (`Chrome/126.0.0.0`, `1.2.3.4.5`), not an address.
  */
 import ipaddr from 'ipaddr.js';

@@ -1,5 +1,5 @@
 /**
- * The transform pool for one declared value (research §2.3 step 4, after Englehardt et al.'s
+ * The transform pool for one declared value (after Englehardt et al.'s
  * LeakDetector): normalised forms, each plain / URL-encoded / base64 / base64url / hex, digested
  * with md5, sha1, sha256, sha512 (hex, HEX, base64, base64url), and a second md5/sha256 layer over
  * the hex digest (`sha256(md5(x))`, as some ad tech does). Every variant is labelled with its chain.

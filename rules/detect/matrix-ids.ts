@@ -1,5 +1,5 @@
 /**
- * Matrix identifiers (spec appendix "Identifier Grammar"; research §1.3): user `@local:server`
+ * Matrix identifiers (spec appendix "Identifier Grammar"): user `@local:server`
  * (strict localpart grammar), room `!opaque:server` and room v12 `!` + 43 url-safe base64 (no
  * server), event `$` + 43 base64 (v3 standard alphabet, v4+ url-safe) and legacy `$opaque:server`,
  * alias `#alias:server`. The server must be a dotted hostname, an IPv4 or a [IPv6] literal

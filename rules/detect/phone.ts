@@ -1,7 +1,7 @@
 /**
  * Phone numbers. Free text: only `+`-prefixed numbers (libphonenumber with NO default country,
- * leniency VALID); research §1.1 shows a default country turns ms timestamps and dates into
- * "valid" numbers. Keyed fields (`msisdn`, `phone`, `phone_number` + `country`, Matrix
+ * leniency VALID): with a default country, millisecond timestamps and dates parse as "valid"
+ * numbers. Keyed fields (`msisdn`, `phone`, `phone_number` + `country`, Matrix
  * `{medium: "msisdn", address}` and `["msisdn", address]`) may omit the `+`: Matrix stores msisdn
  * as E.164 digits without it (spec appendix "3PID Types"), so they are parsed as `'+' + digits`
  * (or with the given country) and accepted when possible.

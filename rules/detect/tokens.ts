@@ -1,5 +1,5 @@
 /**
- * Credentials: `Authorization: Bearer …`, Synapse `syt_`/`syr_` tokens (research §1.3: they embed
+ * Credentials: `Authorization: Bearer …`, Synapse `syt_`/`syr_` tokens (they embed
  * base64(localpart), so they also name the user), `access_token=`/`scalar_token=` in URLs (the IS
  * spec allows the query form, which lands in access logs), and JWTs (three base64url parts whose
  * header decodes to JSON with `alg`).

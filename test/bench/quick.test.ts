@@ -1,6 +1,6 @@
 /**
  * Keeps `npm run bench` working end to end: the smoke mode (~25 s) must produce latest.json with
- * every key issue 8 asks for, as numbers. It never judges speed (CI machines vary too much).
+ * every headline key (latency, throughput, memory, store figures), as numbers. It never judges speed (CI machines vary too much).
  * mitmdump is optional: without it the bench skips that target and so does this check.
  */
 import { execFile } from 'node:child_process';

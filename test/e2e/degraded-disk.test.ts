@@ -1,5 +1,5 @@
 /**
- * Issue 4: a full disk never stops proxying. The data dir sits on a 4 MiB tmpfs (a real full disk,
+ * A full disk never stops proxying. The data dir sits on a 4 MiB tmpfs (a real full disk,
  * not a simulation); once it is filled, clients keep getting their answers, the recorder reports
  * the failure through /api/health, and recording resumes when space comes back. Needs root to
  * mount; skipped (and says so) where mounting is not allowed.

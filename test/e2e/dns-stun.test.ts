@@ -1,5 +1,5 @@
 /**
- * Issue 7 end to end through `startLeakwatch` with the CLI's flags: the DNS server answered by dig
+ * The DNS server and the STUN sensor end to end through `startLeakwatch` with the CLI's flags: the DNS server answered by dig
  * (a local stand-in resolver plays the internet), the STUN sensor hit by a Node dgram Binding
  * request after the client resolved stun.l.google.com through leakwatch, and VoIP signalling
  * through the proxy to a homeserver stand-in (SDP candidates, an empty turnServer answer).
@@ -23,7 +23,7 @@ import { standInPki, startStandIn, type StandIn } from '../helpers/matrix-standi
 const run = promisify(execFile);
 const HS = 'matrix.example.org';
 const ROOM = '!kKQxgXZuGNaBIzUOeO:example.org';
-// matrix-endpoints.md §3.2: a 20-byte Binding request
+// A 20-byte Binding request as WebRTC sends it (RFC 8489 §6)
 const BINDING = Buffer.from('000100002112a442b7e7a701bc34d686fa87dfae', 'hex');
 
 let dir: string;

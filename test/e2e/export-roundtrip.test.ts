@@ -1,5 +1,5 @@
 /**
- * Issue 4's round trip: exchanges recorded by the live proxy, exported as HAR, re-analysed with
+ * The export round trip: exchanges recorded by the live proxy, exported as HAR, re-analysed with
  * `leakwatch analyze`, give the same findings; the jsonl export carries the analyze shape plus
  * id, time, status and session.
  */

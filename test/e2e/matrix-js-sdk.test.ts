@@ -1,5 +1,5 @@
 /**
- * Issue 3, "Done when": a real client. matrix-js-sdk 37 drives traffic through the live proxy
+ * A real client end to end: matrix-js-sdk 37 drives traffic through the live proxy
  * (`startLeakwatch`: proxy + audit pipeline + SQLite + dashboard, in-process) to local HTTPS
  * stand-ins for the homeserver, vector.im, scalar.vector.im and a push gateway. The SDK's fetch goes
  * through leakwatch over CONNECT + TLS and trusts only leakwatch's CA; leakwatch reaches the

@@ -1,5 +1,5 @@
 /**
- * Issue 6, "Done when": every action live through `startLeakwatch` (real proxy, pipeline, SQLite,
+ * Every enforcement action live through `startLeakwatch` (real proxy, pipeline, SQLite,
  * dashboard) with real clients (curl, Node http/https, a `ws` client) against local stand-ins.
  * The stand-ins' request logs prove what reached the origin; the dashboard API shows the verdicts.
  */

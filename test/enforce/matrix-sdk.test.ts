@@ -1,5 +1,5 @@
 /**
- * Issue 6, "Done when": matrix-js-sdk 37 through `startLeakwatch --mode enforce` to local HTTPS
+ * Enforcement seen by a real client: matrix-js-sdk 37 through `startLeakwatch --mode enforce` to local HTTPS
  * stand-ins. The neutralized identity lookup keeps the SDK working (no exception, empty result);
  * the blocked integration-manager registration reaches the SDK as a clean MatrixError (M_FORBIDDEN),
  * and the stand-ins' logs prove neither request left the proxy.

@@ -7,7 +7,8 @@
  * tests' throw-away 'origin' CA (leakwatch trusts it with `--upstream-ca`, reaches the server with
  * `--resolve NAME=127.0.0.1:PORT`). Every request is recorded as received (method, URL,
  * headers, raw body bytes), so a test can check the proxy forwarded it intact. The answers follow
- * the specs and research/matrix-endpoints.md §2.2–2.7; anything else gets a Matrix JSON error.
+ * the Matrix client-server, identity-service and push-gateway specs; anything else gets a Matrix
+ * JSON error.
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';

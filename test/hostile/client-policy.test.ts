@@ -27,6 +27,9 @@ let standins: Standins;
 let resolver: StandIn;
 let dnsPort = 0;
 let stunPort = 0;
+let transparentHttp = 0;
+let transparentHttps = 0;
+const startedAt = Date.now();
 
 const query = (id: number): Buffer => dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'example.org' }] });
 
@@ -67,6 +70,31 @@ function tcpAsk(from: string, port: number, msg: Buffer): Promise<Buffer | null>
   });
 }
 
+/** Opens a connection from `from`, sends `bytes`, and resolves with what came back before the server closed. */
+function refusedReply(from: string, port: number, bytes: string | Buffer): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port, localAddress: from }, () => s.write(bytes));
+    let got = '';
+    const t = setTimeout(() => s.destroy(), 5000);
+    s.on('data', (c: Buffer) => (got += c.toString('latin1')));
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      clearTimeout(t);
+      resolve(got);
+    });
+  });
+}
+
+/** Runs `n` tasks, `width` at a time. */
+async function inBatches<T>(n: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < n; i += width) out.push(...(await Promise.all(Array.from({ length: Math.min(width, n - i) }, (_v, j) => task(i + j)))));
+  return out;
+}
+
+const refusedCounts = async (): Promise<Record<string, number>> =>
+  (await lw.api<{ listeners: { refusedClients: Record<string, number> } }>('/api/health')).listeners.refusedClients;
+
 beforeAll(async () => {
   standins = await startStandins();
   resolver = await startStandIn();
@@ -75,10 +103,13 @@ beforeAll(async () => {
     args: [
       ...standins.args, '--host', '0.0.0.0', '--dashboard-host', '0.0.0.0', '--allow-client', `${ALLOWED}/32`,
       '--dns-port', '0', '--dns-upstream', `127.0.0.1:${resolver.port}`, '--dns-intercept-address', '127.0.0.1', '--stun-port', '0',
+      '--transparent-http-port', '0', '--transparent-https-port', '0',
     ],
   });
   dnsPort = Number(/DNS :(\d+)/.exec(lw.stdout())![1]);
   stunPort = Number(/STUN sensor :(\d+)/.exec(lw.stdout())![1]);
+  transparentHttp = Number(/transparent HTTP :(\d+)/.exec(lw.stdout())![1]);
+  transparentHttps = Number(/transparent HTTPS :(\d+)/.exec(lw.stdout())![1]);
 }, 30_000);
 
 afterAll(async () => {
@@ -181,5 +212,55 @@ describe('the proxy port', () => {
     const ask = (from: string) => request(http, { host: '127.0.0.1', port: lw.proxyPort, path: 'http://plain.test/hello', localAddress: from, agent: false });
     expect((await ask(ALLOWED)).status).toBe(200);
     expect((await ask(REFUSED)).status).toBe(403);
+  });
+});
+
+describe('a flood of refused connections', () => {
+  const rowsOf = (from: string): number => {
+    const db = openDb(lw.dataDir);
+    try {
+      return db.prepare('SELECT count(*) FROM exchanges e JOIN clients_by_id c ON c.id = e.client_id WHERE c.name = ?').pluck().get(from) as number;
+    } finally {
+      db.close();
+    }
+  };
+
+  it('500 connections to the proxy port: each refused with 403, counted 500, recorded 0', async () => {
+    const before = await refusedCounts();
+    const replies = await inBatches(500, 50, () => refusedReply(REFUSED, lw.proxyPort, 'GET http://plain.test/hello HTTP/1.1\r\nHost: plain.test\r\n\r\n'));
+    expect(replies.filter((r) => /^HTTP\/1\.1 403 [^]*X-Leakwatch-Error: LW_CLIENT_DENIED/.test(r))).toHaveLength(500);
+    const after = await refusedCounts();
+    expect(after['proxy']! - before['proxy']!).toBe(500);
+    // Written after the flood and through the same pipeline: once it is in the store, any row the
+    // flood had produced would be too.
+    const marker = await request(http, { host: '127.0.0.1', port: lw.proxyPort, path: 'http://plain.test/hello?after-flood', localAddress: ALLOWED, agent: false });
+    expect(marker.status).toBe(200);
+    const db = openDb(lw.dataDir);
+    try {
+      await until(() => db.prepare("SELECT count(*) FROM exchanges WHERE path LIKE '%after-flood%'").pluck().get() === 1, 5000, 'the allowed request stored');
+    } finally {
+      db.close();
+    }
+    expect(rowsOf(ALLOWED)).toBeGreaterThan(0); // the query finds rows, so the zero can fail
+    expect(rowsOf(REFUSED)).toBe(0);
+  });
+
+  it('the transparent listeners refuse and count the same way (HTTP gets a 403, TLS a close)', async () => {
+    const before = await refusedCounts();
+    const http403 = await inBatches(100, 50, () => refusedReply(REFUSED, transparentHttp, 'GET / HTTP/1.1\r\nHost: plain.test\r\n\r\n'));
+    expect(http403.filter((r) => /^HTTP\/1\.1 403 [^]*LW_CLIENT_DENIED/.test(r))).toHaveLength(100);
+    const tlsReplies = await inBatches(100, 50, () => refusedReply(REFUSED, transparentHttps, Buffer.from('160301000100', 'hex')));
+    expect(tlsReplies.every((r) => r === '')).toBe(true);
+    const after = await refusedCounts();
+    expect(after['transparent-http']! - before['transparent-http']!).toBe(100);
+    expect(after['transparent-https']! - before['transparent-https']!).toBe(100);
+    expect(rowsOf(REFUSED)).toBe(0);
+  });
+
+  it('the log names a refused client at most once a minute', () => {
+    const lines = (lw.stdout() + lw.stderr()).split('\n').filter((l) => l.includes('refused by --allow-client') && l.includes(REFUSED));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    // Hundreds of refusals above; one line per started minute of this file at most.
+    expect(lines.length).toBeLessThanOrEqual(Math.ceil((Date.now() - startedAt) / 60_000));
   });
 });

@@ -13,7 +13,7 @@ import { openTunnel } from '../helpers/connect-client.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { rawExchange, spawnLeakwatch, startStandins, until, type Leakwatch, type Standins } from './harness.js';
 
-/** A resolver that answers every A query for `*.rebind.test` with 127.0.0.1, and meta.test with the metadata IP. */
+/** A resolver that answers every A query for `*.rebind.test` with 127.0.0.1, meta.test with the metadata IP and lan.test with a LAN address. */
 async function startRebindingResolver(): Promise<{ port: number; close(): Promise<void> }> {
   const sock: UdpSocket = createSocket('udp4');
   await new Promise<void>((res) => sock.bind(0, '127.0.0.1', res));
@@ -22,7 +22,7 @@ async function startRebindingResolver(): Promise<{ port: number; close(): Promis
     const question = q.questions?.[0];
     if (!question) return;
     const name = question.name.toLowerCase();
-    const data = name.endsWith('rebind.test') ? '127.0.0.1' : name === 'meta.test' ? '169.254.169.254' : undefined;
+    const data = name.endsWith('rebind.test') ? '127.0.0.1' : name === 'meta.test' ? '169.254.169.254' : name === 'lan.test' ? '192.168.1.1' : undefined;
     const answers = data && question.type === 'A' ? [{ type: 'A' as const, name: question.name, ttl: 0, data }] : [];
     sock.send(dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: dnsPacket.RECURSION_DESIRED, questions: [question], answers }), r.port, r.address);
   });
@@ -119,7 +119,7 @@ describe('the proxy port refuses pivots', () => {
     expect(secret.seen.length).toBe(before);
   });
 
-  it('WebSocket upgrades to loopback are refused with 403; to a rebinding name they fail upstream', async () => {
+  it('WebSocket upgrades to loopback, or to a name resolving to it, are refused with 403 before any 101', async () => {
     const { reply } = await rawExchange(
       lw.proxyPort,
       `GET http://127.0.0.1:${secret.port}/ HTTP/1.1\r\nHost: 127.0.0.1:${secret.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
@@ -128,12 +128,16 @@ describe('the proxy port refuses pivots', () => {
     );
     expect(reply).toMatch(/^HTTP\/1\.1 403/);
     const before = secret.seen.length;
-    await rawExchange(
+    // The handshake is forwarded before the client is answered, so the resolved-address refusal
+    // happens while dialling: the client must still get a plain 403, never a 101 first.
+    const rebound = await rawExchange(
       lw.proxyPort,
       `GET http://c.rebind.test:${secret.port}/ HTTP/1.1\r\nHost: c.rebind.test:${secret.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
       3000,
     );
+    expect(statusAndCode(rebound.reply)).toEqual({ status: 403, code: 'LW_TARGET_FORBIDDEN' });
+    expect(rebound.reply).not.toMatch(/ 101 /);
     expect(secret.seen.length).toBe(before);
     await until(async () => {
       const r = await lw.api<{ flows: Array<{ host: string; error: unknown }> }>('/api/flows?host=c.rebind.test&limit=10');
@@ -149,6 +153,44 @@ describe('the proxy port refuses pivots', () => {
     }, 5000, 'recorded refusals');
     const hosts = new Set(flows.map((f) => f.host));
     for (const h of ['127.0.0.1', 'localhost', 'a.rebind.test', 'metadata.google.internal', '169.254.169.254']) expect(hosts).toContain(h);
+  });
+});
+
+// Refused before anything is dialled (IP literals by the request check, names once resolved, both
+// before a socket exists), so these tests send no packet beyond loopback: a dial that did happen
+// would end in a 502/504 network error, never in 403 LW_TARGET_FORBIDDEN.
+describe('private LAN ranges are refused by default', () => {
+  it.each([
+    ['10/8', '10.0.0.1'],
+    ['172.16/12', '172.31.255.1:8080'],
+    ['192.168/16 (a home router)', '192.168.1.1'],
+    ['fc00::/7', '[fd12:3456::1]'],
+    ['IPv4-mapped 192.168/16', '[::ffff:192.168.1.1]'],
+    ['a name resolving to 192.168.1.1', 'lan.test'],
+  ])('absolute-form HTTP to %s: 403 LW_TARGET_FORBIDDEN', async (_what, authority) => {
+    const { reply } = await get(`http://${authority}/admin`, authority);
+    expect(statusAndCode(reply)).toEqual({ status: 403, code: 'LW_TARGET_FORBIDDEN' });
+  });
+
+  it('CONNECT 192.168.1.1:443: 403 before any tunnel', async () => {
+    const t = await openTunnel(lw.proxyPort, '192.168.1.1:443');
+    t.socket.destroy();
+    expect(t.status).toBe(403);
+  });
+
+  it('the transparent HTTP listener refuses a Host naming 10.0.0.1', async () => {
+    const { reply } = await rawExchange(transparentHttp, 'GET /admin HTTP/1.1\r\nHost: 10.0.0.1\r\nConnection: close\r\n\r\n');
+    expect(statusAndCode(reply)).toEqual({ status: 403, code: 'LW_TARGET_FORBIDDEN' });
+  });
+
+  it('the refusal names --allow-upstream, in the record', async () => {
+    const flows = await until(async () => {
+      const r = await lw.api<{ flows: Array<{ id: number; error: unknown }> }>('/api/flows?host=192.168.1.1&limit=10');
+      return r.flows.length > 0 ? r.flows : undefined;
+    }, 5000, 'the 192.168.1.1 refusal recorded');
+    expect(flows[0]!.error).toBe('LW_TARGET_FORBIDDEN');
+    const detail = await lw.api<{ notes: unknown }>(`/api/flows/${flows[0]!.id}`);
+    expect(JSON.stringify(detail)).toMatch(/private or unspecified address \(see --allow-upstream\)/);
   });
 });
 

@@ -1,4 +1,4 @@
-/** Issue 7 rule features: `from: connection` extractors and `response: { json: empty }` conditions. */
+/** Rule features for DNS/STUN/VoIP traffic: `from: connection` extractors and `response: { json: empty }` conditions. */
 import { describe, expect, it } from 'vitest';
 import { EMPTY_BODY, type Exchange, type RawHeaders } from '../../core/exchange.js';
 import { auditExchange } from '../../rules/audit.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeBindingSuccess, encodeStun, joinType, looksLikeStun, parseStun, splitType } from '../../proxy/stun/parse.js';
 
-// matrix-endpoints.md §3.2: transaction id b7e7a701bc34d686fa87dfae, client 203.0.113.7:54321
+// A Binding exchange as captured from a WebRTC client: transaction id b7e7a701bc34d686fa87dfae, client 203.0.113.7:54321
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const TID = hex('b7e7a701bc34d686fa87dfae');
 const REQUEST = hex('00 01 00 00 21 12 a4 42 b7 e7 a7 01 bc 34 d6 86 fa 87 df ae');

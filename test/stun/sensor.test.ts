@@ -6,7 +6,7 @@ import { createRecentAnswers } from '../../proxy/dns/recent-answers.js';
 import { parseStun } from '../../proxy/stun/parse.js';
 import { startStunSensor, type StunSensor } from '../../proxy/stun/sensor.js';
 
-// matrix-endpoints.md §3.2: the 20-byte Binding request
+// The 20-byte Binding request a WebRTC client sends (RFC 8489 §6)
 const REQUEST = Buffer.from('000100002112a442b7e7a701bc34d686fa87dfae', 'hex');
 
 let sensor: StunSensor | undefined;

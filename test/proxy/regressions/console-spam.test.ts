@@ -1,4 +1,4 @@
-// Defect: no silent mode (#282): console.error dumped full error objects (certificates included)
+// Defect: http-mitm-proxy 1.1.0 has no silent mode: console.error dumped full error objects (certificates included)
 // and console.debug/info chatted. Now the library prints nothing, even on failures, and the
 // console is only rerouted for the library's own synchronous calls (restored afterwards).
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';

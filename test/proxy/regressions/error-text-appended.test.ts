@@ -1,5 +1,5 @@
 // Defect: when upstream failed mid-body, the library appended "SERVER_TO_PROXY_RESPONSE_ERROR:
-// Error: aborted" to the body and ended the response normally (#168). Now the client connection
+// Error: aborted" to the body and ended the response normally. Now the client connection
 // is destroyed: the client sees a truncated response and never foreign bytes.
 import http from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';

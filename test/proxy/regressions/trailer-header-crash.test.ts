@@ -1,5 +1,5 @@
 // Defect: an upstream response with `Trailer:` but no chunking made writeHead throw
-// ERR_HTTP_TRAILER_INVALID uncaught and the whole proxy process exited (#267).
+// ERR_HTTP_TRAILER_INVALID uncaught and the whole proxy process exited (http-mitm-proxy 1.1.0).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { httpViaProxy } from '../../helpers/connect-client.js';
 import { onRequestHead, startRawOrigin, type RawOrigin } from '../../helpers/raw-origin.js';
