@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import { chromium } from 'playwright-core';
 import { ProxyAgent, request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ConnectAgent, openTunnel, request } from '../helpers/connect-client.js';
@@ -34,7 +35,9 @@ beforeAll(async () => {
   const pki = await testPki('origin');
   good = await startOrigin({ tls: pki.leaf('good.test'), routes: { '*': (_q, r) => r.end('fine') } });
   good.server.on('connection', (s: Socket) => connections.push(s));
-  proxy = await startTestProxy({ routes: { 'good.test': good.port, 'dead.test': await closedPort() } });
+  // Names outside the routes go to a resolver that does not exist (loopback port 9): whatever
+  // Chromium tries on its own dies at the proxy and nothing leaves loopback.
+  proxy = await startTestProxy({ routes: { 'good.test': good.port, 'dead.test': await closedPort() }, upstreamDns: { host: '127.0.0.1', port: 9 } });
 });
 
 afterAll(async () => {
@@ -85,6 +88,23 @@ it('a name that resolves to a forbidden address is refused with 403 once resolve
     expect([t?.status, ex.error?.code]).toEqual([403, 'LW_TARGET_FORBIDDEN']);
   } finally {
     await strict.close();
+  }
+});
+
+it('Chromium shows ERR_TUNNEL_CONNECTION_FAILED (not a 502 page from inside the tunnel)', { timeout: 60_000 }, async () => {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--proxy-server=http://127.0.0.1:${proxy.port}`],
+  });
+  try {
+    const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
+    const err = await page.goto('https://dead.test/').then(
+      (r) => new Error(`loaded with status ${r?.status()}`),
+      (e: unknown) => e as Error,
+    );
+    expect(err.message).toMatch(/net::ERR_TUNNEL_CONNECTION_FAILED/);
+  } finally {
+    await browser.close();
   }
 });
 
