@@ -14,7 +14,8 @@ import { ERR, type ErrorCode } from '../core/errors.js';
 import type { Peer } from '../core/exchange.js';
 import { parseConnectTarget, type HostPort } from './connect-target.js';
 import { peerOf, setTunnel, track, type EngineContext, type TunnelInfo } from './engine-context.js';
-import { messageOf } from './error-codes.js';
+import { dialTunnelOrigin } from './dial.js';
+import { messageOf, statusFor, statusText } from './error-codes.js';
 import { openPassthrough } from './passthrough.js';
 import { simpleExchange } from './to-exchange.js';
 
@@ -59,6 +60,29 @@ export function handleConnect(ec: EngineContext, req: IncomingMessage, socket: D
   if (forbidden) return refuseConnect(ec, socket, s, t, 403, 'Forbidden', ERR.TARGET_FORBIDDEN, forbidden);
   if (ec.isPassthrough(t.host)) return openPassthrough(ec, socket, head, s, t);
 
+  // The origin is dialled before the 200: a dead one refuses the CONNECT itself (502/504). The
+  // open socket is parked for the tunnel's first upstream connection, so it costs no extra dial.
+  const pending = dialTunnelOrigin(ec, t, (upstream, failure) => {
+    socket.off('close', abandon);
+    if (!upstream) {
+      const code = failure?.code ?? ERR.UPSTREAM_RESET;
+      return refuseConnect(ec, socket, s, t, statusFor(code), statusText(code), code, failure?.message ?? 'upstream closed');
+    }
+    if (socket.destroyed) return void upstream.destroy();
+    ec.upstream.park(t.host, dial.port, upstream, ec.headersTimeoutMs);
+    // Not yet taken when the tunnel closes: nobody will use it (once taken, it belongs to the pool).
+    let adopted = false;
+    upstream.once('adopted', () => (adopted = true));
+    socket.once('close', () => {
+      if (!adopted) upstream.destroy();
+    });
+    openTunnel(ec, socket, head, s, t);
+  });
+  const abandon = (): void => void pending.destroy();
+  socket.once('close', abandon);
+}
+
+function openTunnel(ec: EngineContext, socket: Duplex, head: Buffer, s: ConnectStart, t: HostPort): void {
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
   const begin = (first: Buffer): void => {
     socket.pause();

@@ -35,6 +35,12 @@ export function statusFor(code: ErrorCode): number {
   return 502;
 }
 
+/** The reason phrase that goes with statusFor's status. */
+export function statusText(code: ErrorCode): string {
+  const status = statusFor(code);
+  return status === 504 ? 'Gateway Timeout' : status === 508 ? 'Loop Detected' : status === 403 ? 'Forbidden' : 'Bad Gateway';
+}
+
 const UNKNOWN_ISSUER = /^(?:UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED)$/;
 
 /**

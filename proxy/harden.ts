@@ -43,7 +43,8 @@ function passResponseHead(req: http.IncomingMessage, res: http.ServerResponse, u
 /** ws reads these options per handshake, so they can be set on the library's server too. */
 function configureWsServer(wss: WebSocketServer | undefined, ws: WsRelay, isSSL: boolean, maxPayload: number): void {
   if (!wss) return;
-  Object.assign(wss.options, { verifyClient: ws.verifyClient(isSSL), handleProtocols: ws.chooseProtocol, autoPong: false, maxPayload });
+  // perMessageDeflate: the client's offer is accepted here, then replaced by what the origin accepted (ws.ts).
+  Object.assign(wss.options, { verifyClient: ws.verifyClient(isSSL), handleProtocols: ws.chooseProtocol, autoPong: false, maxPayload, perMessageDeflate: {} });
   wss.on('headers', (lines: string[], req: http.IncomingMessage) => ws.addUpgradeHeaders(lines, req));
 }
 

@@ -3,14 +3,14 @@
  * first and only then answer 200, so a dead upstream gets a real 502/504 instead of a tunnel that
  * closes at once. One Exchange (CONNECT, tls.intercepted=false, no bodies) when the tunnel closes.
  */
-import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ERR, type ErrorCode } from '../core/errors.js';
 import { hostSet } from '../core/hosts.js';
 import type { HostPort } from './connect-target.js';
 import { connectRequestPart, refuseConnect, type ConnectStart } from './connect.js';
 import type { EngineContext } from './engine-context.js';
-import { classify, messageOf } from './error-codes.js';
+import { dialTunnelOrigin } from './dial.js';
+import { classify, messageOf, statusFor, statusText } from './error-codes.js';
 import { runGate } from './gate-run.js';
 import { simpleExchange } from './to-exchange.js';
 
@@ -35,49 +35,43 @@ export function openPassthrough(ec: EngineContext, socket: Duplex, head: Buffer,
 }
 
 function dial(ec: EngineContext, socket: Duplex, head: Buffer, s: ConnectStart, t: HostPort): void {
-  const target = ec.upstream.dialTarget(t.host, t.port);
-  const upstream = net.connect({ host: target.host, port: target.port, lookup: ec.upstream.lookup });
-  let opened = false;
   let error: { code: ErrorCode; message: string } | undefined;
   let up = 0;
   let down = 0;
   ec.active++;
-  upstream.setTimeout(ec.connectTimeoutMs, () => {
-    error ??= { code: ERR.UPSTREAM_TIMEOUT, message: `could not connect upstream within ${ec.connectTimeoutMs} ms` };
-    upstream.destroy();
-  });
-  upstream.once('connect', () => {
-    if (socket.destroyed) return void upstream.destroy();
-    if (ec.loopGuard.isForbidden(upstream.remoteAddress ?? '', upstream.remotePort ?? 0)) {
-      error = { code: ERR.LOOP, message: 'upstream is this proxy' };
+  const pending = dialTunnelOrigin(ec, t, (upstream, failure) => {
+    socket.off('close', abandon);
+    if (!upstream) {
+      ec.active--;
+      const code = failure?.code ?? ERR.UPSTREAM_RESET;
+      return refuseConnect(ec, socket, s, t, statusFor(code), statusText(code), code, failure?.message ?? 'upstream closed');
+    }
+    if (socket.destroyed) {
+      ec.active--;
       return void upstream.destroy();
     }
-    opened = true;
-    upstream.setTimeout(0);
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) upstream.write(head);
     socket.on('data', (c: Buffer) => (up += c.length));
     upstream.on('data', (c: Buffer) => (down += c.length));
     socket.pipe(upstream);
     upstream.pipe(socket);
+    upstream.on('error', (err: unknown) => {
+      error ??= { code: classify('PROXY_TO_SERVER', err), message: messageOf(err) };
+    });
+    socket.once('close', () => upstream.destroy());
+    upstream.once('close', () => {
+      ec.active--;
+      socket.destroy();
+      ec.recorder.emit(
+        simpleExchange({ id: s.id, kind: 'http', startedAt: s.startedAt, client: s.client, request: connectRequestPart(t, ''), status: 200, statusMessage: 'Connection Established', tls: { intercepted: false }, ...(error ? { error } : {}), meta: { bytesUp: up, bytesDown: down } }),
+      );
+    });
   });
-  upstream.on('error', (err: unknown) => {
-    error ??= { code: classify('PROXY_TO_SERVER', err), message: messageOf(err) };
-  });
+  // A client that leaves while we dial: the dial is dropped (its failure is then recorded as such).
+  const abandon = (): void => void pending.destroy();
+  socket.once('close', abandon);
   socket.on('error', (err: unknown) => {
     error ??= { code: ERR.CLIENT_ABORT, message: messageOf(err) };
-  });
-  socket.once('close', () => upstream.destroy());
-  upstream.once('close', () => {
-    ec.active--;
-    if (!opened) {
-      const code = error?.code ?? ERR.UPSTREAM_RESET;
-      const timeout = code === ERR.UPSTREAM_TIMEOUT;
-      return refuseConnect(ec, socket, s, t, timeout ? 504 : 502, timeout ? 'Gateway Timeout' : 'Bad Gateway', code, error?.message ?? 'upstream closed');
-    }
-    socket.destroy();
-    ec.recorder.emit(
-      simpleExchange({ id: s.id, kind: 'http', startedAt: s.startedAt, client: s.client, request: connectRequestPart(t, ''), status: 200, statusMessage: 'Connection Established', tls: { intercepted: false }, ...(error ? { error } : {}), meta: { bytesUp: up, bytesDown: down } }),
-    );
   });
 }

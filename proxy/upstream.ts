@@ -27,6 +27,12 @@ export interface Upstream {
   readonly policy: UpstreamPolicy;
   /** Why the host a client named must not be dialled (upstream-policy.ts), or undefined. */
   refusal(host: string): string | undefined;
+  /**
+   * Hands an open TCP socket to `host` (the name a request will use) and `port` (the dialled port)
+   * to the next new upstream connection for that pair, so a tunnel's pre-dial is not a wasted
+   * round trip; unused after `ms`, it is closed.
+   */
+  park(host: string, port: number, socket: net.Socket, ms: number): void;
   destroy(): void;
 }
 
@@ -72,6 +78,9 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
   const httpAgent = new http.Agent(common);
   const httpsAgent = new https.Agent({ ...common, secureContext, rejectUnauthorized: true });
   const connectMs = opts.connectTimeoutMs ?? 10_000;
+  const parked = new Map<string, Set<net.Socket>>();
+  adoptParked(httpAgent, parked, false);
+  adoptParked(httpsAgent, parked, true);
   boundConnect(httpAgent, connectMs, 'connect');
   boundConnect(httpsAgent, connectMs, 'secureConnect');
   return {
@@ -85,7 +94,26 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
       const mapped = opts.resolve?.get(host);
       return { host: mapped?.host ?? host, port: mapped?.port ?? port };
     },
+    park(host, port, socket, ms) {
+      const key = parkKey(host, port);
+      const set = parked.get(key) ?? new Set<net.Socket>();
+      parked.set(key, set);
+      set.add(socket);
+      const drop = (): void => {
+        clearTimeout(timer);
+        set.delete(socket);
+        if (set.size === 0 && parked.get(key) === set) parked.delete(key);
+      };
+      const timer = setTimeout(() => socket.destroy(), ms);
+      timer.unref();
+      socket.on('error', () => undefined);
+      socket.once('close', drop);
+      // Taken by a connection: no longer ours to expire.
+      socket.once('adopted', drop);
+    },
     destroy() {
+      for (const set of parked.values()) for (const socket of set) socket.destroy();
+      parked.clear();
       httpAgent.destroy();
       httpsAgent.destroy();
     },
@@ -93,6 +121,29 @@ export function createUpstream(opts: UpstreamOptions): Upstream {
 }
 
 type CreateConnection = (...args: unknown[]) => net.Socket;
+
+function parkKey(host: string, port: number): string {
+  return `${host.toLowerCase()}|${port}`;
+}
+
+/**
+ * A new connection for a parked pair takes the parked socket: plain HTTP uses it as is, HTTPS
+ * runs its TLS handshake over it (tls.connect's `socket` option). Anything else dials as usual.
+ */
+function adoptParked(agent: http.Agent, parked: Map<string, Set<net.Socket>>, secure: boolean): void {
+  const a = agent as unknown as { createConnection: CreateConnection };
+  const create = a.createConnection.bind(agent);
+  a.createConnection = (...args: unknown[]): net.Socket => {
+    const options = args[0] as { host?: string; port?: number | string } | undefined;
+    const set = options ? parked.get(parkKey(String(options.host ?? ''), Number(options.port))) : undefined;
+    const socket = set ? [...set].find((s) => !s.destroyed) : undefined;
+    if (!socket || !options) return create(...args);
+    socket.emit('adopted');
+    socket.removeAllListeners('error');
+    if (!secure) return socket;
+    return create({ ...options, socket }, ...args.slice(1));
+  };
+}
 
 /**
  * The connect timeout, separate from the idle timeout: an unreachable origin is known within
@@ -106,6 +157,8 @@ function boundConnect(agent: http.Agent, ms: number, openEvent: 'connect' | 'sec
   const create = a.createConnection.bind(agent);
   a.createConnection = (...args: unknown[]): net.Socket => {
     const socket = create(...args);
+    // An adopted, already open plain socket: there is no connect left to time.
+    if (openEvent === 'connect' && !socket.connecting) return socket;
     const timer = setTimeout(() => {
       socket.destroy(Object.assign(new Error(`could not connect upstream within ${ms} ms`), { code: ERR.UPSTREAM_TIMEOUT }));
     }, ms);

@@ -1,9 +1,10 @@
 /**
  * WebSocket relaying. The library's ws/wss servers accept the client's upgrade; everything else is
  * ours, because the library answered 101 before asking the origin:
- * - the handshake is forwarded first: the client's offer (all its subprotocols) goes to the
- *   origin and the client gets the origin's answer: its refusal (status, headers, body) as is,
- *   or a 101 with the origin's chosen subprotocol and its headers (Set-Cookie included);
+ * - the handshake is forwarded first: the client's offer (all its subprotocols, its
+ *   permessage-deflate offer) goes to the origin and the client gets the origin's answer: its
+ *   refusal (status, headers, body) as is, or a 101 with the origin's chosen subprotocol, its
+ *   extension parameters (which the relay then speaks) and its headers (Set-Cookie included);
  * - the upgrade is gated and policy-checked before anything is dialled (verifyClient);
  * - pings and pongs are relayed, never also answered here (one pong per ping);
  * - an origin that drops the connection shows as 1006 (abnormal closure) to the client;
@@ -11,7 +12,8 @@
  * - every message, both directions, becomes one Exchange of kind 'websocket'.
  */
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
-import { WebSocket } from 'ws';
+import * as wsModule from 'ws';
+import { WebSocket, type PerMessageDeflateOptions } from 'ws';
 import { ERR, type ErrorCode } from '../core/errors.js';
 import { pairRawHeaders, type Decision, type Exchange, type Peer, type RawHeaders, type RequestPart } from '../core/exchange.js';
 import { formatAuthority } from './connect-target.js';
@@ -70,6 +72,37 @@ function closeWith(ws: WebSocket | undefined, code: number, reason: Buffer | str
   } catch {
     ws.terminate();
   }
+}
+
+type ExtensionOffers = Record<string, Array<Record<string, Array<string | true>>>>;
+/** ws's own Sec-WebSocket-Extensions parser (exported by the package, not declared in its types). */
+const parseExtensions = (wsModule as unknown as { extension: { parse(header: string): ExtensionOffers } }).extension.parse;
+const DEFLATE = 'permessage-deflate';
+
+/**
+ * The client's first permessage-deflate offer as ws client options, so the origin is offered
+ * exactly what the client offered; false when the client offered none (the origin then gets no
+ * offer and the client no extension). An offer ws cannot parse counts as none.
+ */
+export function deflateOfferOf(header: string | undefined): PerMessageDeflateOptions | false {
+  if (!header) return false;
+  let offer: Record<string, Array<string | true>> | undefined;
+  try {
+    offer = parseExtensions(header)[DEFLATE]?.[0];
+  } catch {
+    return false;
+  }
+  if (!offer) return false;
+  const bits = (v: Array<string | true> | undefined): number | true | undefined => (v === undefined ? undefined : v[0] === true ? true : Number(v[0]));
+  const server = bits(offer.server_max_window_bits);
+  const client = bits(offer.client_max_window_bits);
+  return {
+    ...(offer.server_no_context_takeover ? { serverNoContextTakeover: true } : {}),
+    ...(offer.client_no_context_takeover ? { clientNoContextTakeover: true } : {}),
+    ...(typeof server === 'number' ? { serverMaxWindowBits: server } : {}),
+    // ws offers client_max_window_bits unless told false: offer it only when the client did.
+    clientMaxWindowBits: (client ?? false) as number,
+  };
 }
 
 /** Bytes queued towards a slow peer before its sender is paused. */
@@ -191,6 +224,7 @@ export function createWsRelay(ec: EngineContext) {
       handshakeTimeout: ec.idleTimeoutMs,
       maxPayload: ec.wsMaxPayload,
       autoPong: false,
+      perMessageDeflate: deflateOfferOf(req.headers['sec-websocket-extensions']),
     });
     const clientGone = (): void => {
       if (!settled) up.terminate();
@@ -233,10 +267,18 @@ export function createWsRelay(ec: EngineContext) {
     verifyClient,
     /** ws's handleProtocols: the client gets the subprotocol the origin chose, or none. */
     chooseProtocol: (_offered: Set<string>, req: IncomingMessage): string | false => plans.get(req)?.protocol || false,
-    /** ws's 'headers' event: the origin's 101 headers, minus what describes the hop or the handshake. */
+    /**
+     * ws's 'headers' event: the origin's 101 headers, minus what describes the hop or the handshake;
+     * the extensions line is the origin's own (ws's negotiation with the client is replaced by it,
+     * in `connect`), or none when the origin accepted none.
+     */
     addUpgradeHeaders(lines: string[], req: IncomingMessage): void {
+      const ours = lines.findIndex((l) => /^sec-websocket-extensions:/i.test(l));
+      if (ours >= 0) lines.splice(ours, 1);
       for (const [k, v] of forwardableHeaders(plans.get(req)?.upgradeHeaders ?? [])) {
-        if (!k.toLowerCase().startsWith('sec-websocket-') && !isFramingHeader(k)) lines.push(`${k}: ${v}`);
+        const lower = k.toLowerCase();
+        if (lower === 'sec-websocket-extensions') lines.push(`${k}: ${v}`);
+        else if (!lower.startsWith('sec-websocket-') && !isFramingHeader(k)) lines.push(`${k}: ${v}`);
       }
     },
     /** Replaces _onWebSocketServerConnect: the client is open; relay to the origin already open. */
@@ -246,6 +288,7 @@ export function createWsRelay(ec: EngineContext) {
       const up = plan?.upstream;
       if (!plan || !up) return void client.terminate();
       plan.opened = true;
+      adoptOriginDeflate(client, up);
       const ctx: LibWsCtx = { isSSL, clientToProxyWebSocket: client, proxyToServerWebSocket: up };
       live.add(ctx);
       client.once('close', () => live.delete(ctx));
@@ -309,3 +352,26 @@ export function createWsRelay(ec: EngineContext) {
 }
 
 export type WsRelay = ReturnType<typeof createWsRelay>;
+
+interface DeflateExtension {
+  params: Record<string, unknown>;
+  cleanup(): void;
+}
+
+/**
+ * Makes the client side speak the parameters the origin accepted (the header the client got is
+ * the origin's, see addUpgradeHeaders): ws negotiated with the client on its own before the origin
+ * answered. Runs before any frame is read; the receiver and sender share this extensions object.
+ */
+function adoptOriginDeflate(client: WebSocket, up: WebSocket): void {
+  const clientSide = (client as unknown as { _extensions: Record<string, DeflateExtension | undefined> })._extensions;
+  const originSide = (up as unknown as { _extensions: Record<string, DeflateExtension | undefined> })._extensions[DEFLATE];
+  const ours = clientSide[DEFLATE];
+  if (!ours) return;
+  if (!originSide) {
+    ours.cleanup();
+    delete clientSide[DEFLATE];
+    return;
+  }
+  ours.params = { ...originSide.params };
+}

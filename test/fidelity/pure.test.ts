@@ -1,10 +1,11 @@
 /** Table-driven checks of the pure parts: CORS headers on local answers, the announced request of a
- * preflight, and the timeout flags. */
+ * preflight, the timeout flags, and the client's permessage-deflate offer as the origin gets it. */
 import { describe, expect, it } from 'vitest';
 import { validateStartFlags } from '../../cli/start-options.js';
 import type { RawHeaders } from '../../core/exchange.js';
 import { announcedRequest, type RequestHead } from '../../core/gate.js';
 import { corsHeadersFor } from '../../proxy/cors.js';
+import { deflateOfferOf } from '../../proxy/ws.js';
 
 const ORIGIN = ['Origin', 'https://app.example'] as const;
 
@@ -107,5 +108,22 @@ describe('timeout flags', () => {
     [{ idleTimeout: '60', upstreamTimeout: '30' }, /old name of --idle-timeout/],
   ])('%j is refused', (flags, message) => {
     expect(() => validateStartFlags({ ...base, ...flags })).toThrow(message);
+  });
+});
+
+describe('deflateOfferOf', () => {
+  it.each([
+    ['no header', undefined, false],
+    ['another extension only', 'x-webkit-deflate-frame', false],
+    ['unparsable', 'permessage-deflate; =;;', false],
+    ['bare offer: no client_max_window_bits offered', 'permessage-deflate', { clientMaxWindowBits: false }],
+    ['browser offer', 'permessage-deflate; client_max_window_bits', { clientMaxWindowBits: true }],
+    [
+      'every parameter, first offer wins',
+      'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=12, permessage-deflate',
+      { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 10, clientMaxWindowBits: 12 },
+    ],
+  ])('%s', (_name, header, expected) => {
+    expect(deflateOfferOf(header)).toEqual(expected);
   });
 });

@@ -4,6 +4,7 @@ import { httpViaProxy, openTunnel } from '../helpers/connect-client.js';
 import { startOrigin } from '../helpers/origin.js';
 import { startTestProxy } from '../helpers/proxy-fixture.js';
 import { testPki } from '../helpers/tls-fixtures.js';
+import { until } from '../helpers/until.js';
 
 describe('engine lifecycle and clients', () => {
   it('undici ProxyAgent over HTTPS', async () => {
@@ -43,10 +44,21 @@ describe('engine lifecycle and clients', () => {
   });
 
   it('close(grace) lets an in-flight exchange finish, then resolves with nothing left open', async () => {
-    const origin = await startOrigin({ routes: { '*': (_q, r) => void setTimeout(() => r.end('late'), 200) } });
+    let received = false;
+    const origin = await startOrigin({
+      routes: {
+        '*': (_q, r) => {
+          received = true;
+          setTimeout(() => r.end('late'), 200);
+        },
+      },
+    });
     const proxy = await startTestProxy({ routes: { 'slow.test': origin.port } });
     const pending = httpViaProxy(proxy.port, 'http://slow.test/');
-    await new Promise((r) => setTimeout(r, 50));
+    // In flight means the origin has it. A fixed 50 ms wait flaked under load: the close then came
+    // before the proxy had even read the request (a connection accepted but not yet parsed is
+    // idle to Node's server.close(), which resets it: "read ECONNRESET").
+    await until(() => received, { what: 'the origin to receive the request' });
     const t0 = Date.now();
     await proxy.engine.close(2000);
     expect((await pending).body.toString()).toBe('late');
