@@ -5,6 +5,7 @@
  * overrides UI: a rule's action from the Rules view, a host blocked from the exchange detail and from
  * the Overrides view, and removal. Screenshots: test-artifacts/dashboard/hold-panel*.png, overrides.png.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -14,7 +15,13 @@ import type { Origin } from '../helpers/origin.js';
 import { startEchoOrigin, startLw, type Echo, type Lw, type Seen } from './harness.js';
 
 const ART = join(process.cwd(), 'test-artifacts', 'dashboard');
-const HOSTS = ['hold.test', 'tracker.test', 'free.test', 'free2.test'];
+const HOSTS = ['hold.test', 'tracker.test', 'free.test', 'free2.test', 'is.test'];
+// An identity-server hashed lookup (sha256 of "address medium pepper"): one hash is the declared
+// --identity's, one a stranger's.
+const PEPPER = 'matrixrocks';
+const isHash = (address: string): string => createHash('sha256').update(`${address} email ${PEPPER}`).digest('base64url');
+const BOB = 'bob@example.com';
+const STRANGER_HASH = isHash('dave@example.net');
 let origin: Origin & { received: Seen[] };
 let lw: Lw;
 let port: number;
@@ -31,7 +38,7 @@ const overrides = async (): Promise<OverrideRow[]> => ((await lw.api('GET', '/ap
 beforeAll(async () => {
   mkdirSync(ART, { recursive: true });
   origin = await startEchoOrigin();
-  lw = await startLw({ mode: 'enforce', holdTimeout: '4', identity: ['mxid=@alice:example.org'] }, HOSTS, origin.port);
+  lw = await startLw({ mode: 'enforce', holdTimeout: '4', identity: ['mxid=@alice:example.org', `email=${BOB}`] }, HOSTS, origin.port);
   port = Number(new URL(lw.running.proxyUrl).port);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -97,6 +104,50 @@ describe('hold-and-ask in Chromium', () => {
     await page.waitForSelector('.holds', { state: 'detached' });
     const d = await lw.dash.flow((await lw.flow('hold.test', '/second')).id);
     expect(JSON.stringify(d.notes)).toContain('no answer within 4 s');
+  });
+
+  it('the panel shows the body\'s findings (contact hashes resolved, tokens), and a denied request keeps them', async () => {
+    await page.goto(`${lw.running.dashboardUrl}/#/live`);
+    const body = JSON.stringify({ addresses: [isHash(BOB), STRANGER_HASH], pepper: PEPPER, algorithm: 'sha256' });
+    const pending = httpViaProxy(
+      port,
+      'http://is.test/_matrix/identity/v2/lookup',
+      { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer syt_holdtoken_123' } },
+      body,
+    );
+    await page.waitForSelector('.holds li.held');
+    const text = (await page.textContent('.holds li.held')) ?? '';
+    expect(text).toContain('test.lookup.hold');
+    expect(text).toContain(BOB); // the hash resolved to the declared identity
+    expect(text).toContain(STRANGER_HASH); // an unknown contact stays a hash
+    expect(text).toContain('syt_holdtoken_123');
+    expect(arrived('is.test', '/_matrix')).toHaveLength(0);
+    await shot('hold-panel-body');
+    await page.click('.holds li.held button[data-decision="deny"][data-scope="once"]');
+    expect((await pending).status).toBe(403);
+    expect(arrived('is.test', '/_matrix')).toHaveLength(0);
+    const f = await lw.flow('is.test', '/_matrix/identity/v2/lookup');
+    expect(f.verdict).toBe('hold');
+    expect(f.kinds).toEqual(expect.arrayContaining(['email', 'contact_hash', 'token']));
+    const d = await lw.dash.flow(f.id);
+    const leaks = d.flow.leaks.map((l) => `${l.kind}=${l.value}`);
+    expect(leaks).toContain(`email=${BOB}`);
+    expect(leaks).toContain(`contact_hash=${STRANGER_HASH}`);
+    expect(leaks).toContain('token=syt_holdtoken_123');
+    expect(d.request.body?.text).toBe(body);
+    expect(JSON.stringify(d.notes)).toContain('denied by you');
+  });
+
+  it('a held request with a body is forwarded intact once allowed', async () => {
+    const body = JSON.stringify({ addresses: [STRANGER_HASH], pepper: PEPPER, algorithm: 'sha256' });
+    const pending = httpViaProxy(port, 'http://is.test/_matrix/identity/v2/lookup?second=1', { method: 'POST', headers: { 'content-type': 'application/json' } }, body);
+    await page.waitForSelector('.holds li.held');
+    await page.click('.holds li.held button[data-decision="allow"][data-scope="once"]');
+    expect((await pending).status).toBe(200);
+    const seen = arrived('is.test', '/_matrix/identity/v2/lookup?second=1');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.bodyBytes.toString()).toBe(body);
+    expect(seen[0]!.headers['content-length']).toBe(String(Buffer.byteLength(body)));
   });
 
   it('"always" is saved and applies to the next request without asking', async () => {
