@@ -136,6 +136,13 @@ describe('hold-and-ask in Chromium', () => {
     expect(leaks).toContain('token=syt_holdtoken_123');
     expect(d.request.body?.text).toBe(body);
     expect(JSON.stringify(d.notes)).toContain('denied by you');
+    // The detail says the party did not get them, and marks the hash the body carries for bob.
+    await page.goto(`${lw.running.dashboardUrl}/#/flow/${f.id}`);
+    await page.waitForSelector('.panel.prevented');
+    expect(await page.textContent('.panel.prevented')).toContain(BOB);
+    const marked = await page.$$eval('.split pre.body mark.leak', (ms) => ms.map((m) => m.textContent));
+    expect(marked).toEqual(expect.arrayContaining([isHash(BOB), STRANGER_HASH]));
+    await shot('detail-held-body');
   });
 
   it('a held request with a body is forwarded intact once allowed', async () => {

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { getJSON, sendJSON } from '../api.js';
 import { categoryChip, chip, fmtDateTime, fmtHost, fmtTime, kindChips, safeLink, verdictChip } from '../format.js';
-import { Highlighted, needles } from '../highlight.js';
+import { Highlighted, needles, wireValues } from '../highlight.js';
 import { Md } from '../md.js';
 
 export function prettyBody(text, contentType) {
@@ -20,12 +20,15 @@ export function prettyBody(text, contentType) {
   return text;
 }
 
-function Body({ body, marks }) {
+function Body({ body, marks, leaks, where }) {
   if (!body) return html`<p class="muted">No body recorded.</p>`;
   if (!body.stored) return html`<p class="muted">Body of ${body.size} bytes not stored (see --store-bodies).</p>`;
   const meta = html`<p class="muted">${body.contentType || 'unknown type'} · ${body.size} bytes${body.truncated ? ' (truncated)' : ''}</p>`;
   const text = prettyBody(body.text, body.contentType);
-  if (text !== null) return html`${meta}<pre class="body"><${Highlighted} text=${text} values=${marks} /></pre>`;
+  // Where a finding was recorded as what it stands for (a hash resolved to your address), the
+  // body's own text at that place is marked too.
+  const wire = where ? needles(wireValues(leaks, where, body.text)) : [];
+  if (text !== null) return html`${meta}<pre class="body"><${Highlighted} text=${text} values=${wire.length ? [...wire, ...marks] : marks} /></pre>`;
   if (body.base64) return html`${meta}<pre class="body binary">${body.base64}</pre>`;
   return meta;
 }
@@ -162,9 +165,9 @@ export function DetailView({ id }) {
     ${d.notes?.length ? html`<div class="panel"><h3>Notes</h3><ul>${d.notes.map((n) => html`<li>${n}</li>`)}</ul></div>` : null}
     <div class="split">
       <div class="panel"><h3>Request</h3><${Headers} headers=${d.request?.headers} marks=${marks} />
-        <${Body} body=${d.request?.body} marks=${marks} /></div>
+        <${Body} body=${d.request?.body} marks=${marks} leaks=${f.leaks} where="request.body" /></div>
       <div class="panel"><h3>Response</h3>${d.response
-        ? html`<${Headers} headers=${d.response.headers} marks=${marks} /><${Body} body=${d.response.body} marks=${marks} />`
+        ? html`<${Headers} headers=${d.response.headers} marks=${marks} /><${Body} body=${d.response.body} marks=${marks} leaks=${f.leaks} where="response.body" />`
         : html`<p class="muted">No response.</p>`}</div>
     </div>
     <${WsMessages} ws=${d.websocket} current=${f.id} />
