@@ -30,6 +30,8 @@ export interface Queries {
   /** Stored exchanges and TLS failures: what the dashboard polls (cheaper than health()). */
   counts(): { exchanges: number; tlsFailures: number };
   getFlow(id: number): FlowDetail | null;
+  /** A WebSocket message's connection, direction and type, without reading its bodies (list rows). */
+  wsFacts(id: number): { connectionId: number; direction: 'send' | 'receive'; binary: boolean } | null;
   /** Party x kind cells, most frequent first. */
   summary(opts?: { readonly session?: number }): SummaryCell[];
   /** Flows and leaks per bucket per party, oldest bucket first. */
@@ -163,6 +165,11 @@ export function createQueries(store: Store): Queries {
     };
   };
 
+  const wsFacts = (id: number): ReturnType<Queries['wsFacts']> => {
+    const ws = unpackDetails(details.get(id) as Buffer | undefined)?.ws;
+    return ws ? { connectionId: ws.c, direction: ws.d, binary: ws.b } : null;
+  };
+
   const summary = (opts: { readonly session?: number } = {}): SummaryCell[] => {
     const rows = db.prepare(`SELECT party_id, category_id, kind_id, sum(count) AS count, min(first_seen) AS first,
       max(last_seen) AS last FROM summary ${opts.session !== undefined ? 'WHERE session_id = ?' : ''}
@@ -224,5 +231,5 @@ export function createQueries(store: Store): Queries {
     };
   };
 
-  return { listFlows, countFlows, exposure, facets, counts, getFlow, summary, timeline, sessions, health };
+  return { listFlows, countFlows, exposure, facets, counts, getFlow, wsFacts, summary, timeline, sessions, health };
 }

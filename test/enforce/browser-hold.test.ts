@@ -10,12 +10,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { httpViaProxy } from '../helpers/connect-client.js';
 import type { Origin } from '../helpers/origin.js';
+import { absoluteFormConnection } from '../helpers/ws-client.js';
 import { startEchoOrigin, startLw, type Echo, type Lw, type Seen } from './harness.js';
 
 const ART = join(process.cwd(), 'test-artifacts', 'dashboard');
-const HOSTS = ['hold.test', 'tracker.test', 'free.test', 'free2.test', 'is.test'];
+const HOSTS = ['hold.test', 'tracker.test', 'free.test', 'free2.test', 'is.test', 'ws.test'];
 // An identity-server hashed lookup (sha256 of "address medium pepper"): one hash is the declared
 // --identity's, one a stranger's.
 const PEPPER = 'matrixrocks';
@@ -166,6 +168,42 @@ describe('hold-and-ask in Chromium', () => {
     const t0 = Date.now();
     expect((await httpViaProxy(port, 'http://hold.test/fourth')).status).toBe(200);
     expect(Date.now() - t0).toBeLessThan(1000);
+  });
+});
+
+describe('WebSocket messages in Chromium', () => {
+  it('Live and the detail show each message\'s direction and type; the handshake\'s findings stay on the handshake', async () => {
+    await page.goto(`${lw.running.dashboardUrl}/#/live`);
+    await page.waitForSelector('.status.s-live');
+    const ws = new WebSocket('ws://ws.test/socket?user=@alice:example.org', { createConnection: absoluteFormConnection(port, 'http://ws.test') } as never);
+    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+    const reply = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
+    ws.send(JSON.stringify({ type: 'hello', to: BOB }));
+    expect(await reply).toContain('echo:');
+    ws.close();
+    // Live (streamed rows): one row per message, each saying which way it went and what it was.
+    await page.waitForFunction(() => document.querySelectorAll('.chip.ws').length >= 2);
+    const chips = await page.$$eval('.chip.ws', (cs) => cs.map((c) => c.textContent));
+    expect(chips).toEqual(expect.arrayContaining(['WS ↑ sent · text', 'WS ↓ received · text']));
+    await shot('live-websocket');
+    const flows = (await lw.dash.waitFor((fs) => fs.filter((f) => f.host === 'ws.test').length >= 3, 3000)).filter((f) => f.host === 'ws.test');
+    const messages = flows.filter((f) => (f as unknown as { type: string }).type === 'websocket');
+    const handshake = flows.find((f) => (f as unknown as { type: string }).type !== 'websocket')!;
+    expect(messages).toHaveLength(2);
+    expect(handshake.kinds).toContain('mxid');
+    for (const m of messages) expect(m.kinds).not.toContain('mxid');
+    const sent = messages.find((m) => (m as unknown as { direction: string }).direction === 'send')!;
+    expect(sent.kinds).toContain('email');
+    // The same from the store (a reload lists stored rows), and in the detail's message table.
+    await page.goto(`${lw.running.dashboardUrl}/#/live?host=ws.test`);
+    await page.waitForFunction(() => document.querySelectorAll('.chip.ws').length >= 2);
+    expect(await page.$$eval('.chip.ws', (cs) => cs.map((c) => c.textContent))).toEqual(expect.arrayContaining(['WS ↑ sent · text', 'WS ↓ received · text']));
+    await page.goto(`${lw.running.dashboardUrl}/#/flow/${sent.id}`);
+    await page.waitForSelector('table.ws-messages');
+    const cells = await page.$$eval('table.ws-messages tbody tr td:nth-child(2)', (tds) => tds.map((t) => t.textContent));
+    expect(cells).toEqual(['↑ sent · text', '↓ received · text']);
+    expect(await page.textContent('.facts')).toContain('WS ↑ sent · text');
+    await shot('detail-websocket');
   });
 });
 

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { getJSON, sendJSON } from '../api.js';
-import { categoryChip, chip, fmtDateTime, fmtHost, fmtTime, kindChips, safeLink, verdictChip } from '../format.js';
+import { categoryChip, chip, fmtDateTime, fmtHost, fmtTime, kindChips, safeLink, verdictChip, wsChip, wsText } from '../format.js';
 import { Highlighted, needles, wireValues } from '../highlight.js';
 import { Md } from '../md.js';
 
@@ -54,9 +54,10 @@ function RuleBox({ rule, id }) {
 function WsMessages({ ws, current }) {
   if (!ws) return null;
   return html`<div class="panel"><h3>WebSocket connection ${ws.connectionId}</h3>
-    <table class="flows"><thead><tr><th>Time</th><th>Dir</th><th>Size</th><th>Kinds</th><th>Data</th></tr></thead>
+    <p class="muted">The upgrade request is its own exchange: its findings are listed there, not repeated on each message.</p>
+    <table class="flows ws-messages"><thead><tr><th>Time</th><th>Message</th><th>Size</th><th>Kinds</th><th>Data</th></tr></thead>
     <tbody>${ws.messages.map((m) => html`<tr class=${m.id === current ? 'current' : ''} onClick=${() => (location.hash = `#/flow/${m.id}`)}>
-      <td>${fmtTime(m.time)}</td><td>${m.direction === 'send' ? '↑ sent' : '↓ received'}</td><td>${m.size}</td>
+      <td>${fmtTime(m.time)}</td><td class="nowrap">${wsText(m.direction, m.binary)}</td><td>${m.size}</td>
       <td>${kindChips(m.kinds)}</td><td class="path">${m.binary ? '(binary)' : (m.text ?? '')}</td></tr>`)}</tbody></table></div>`;
 }
 
@@ -148,6 +149,7 @@ export function DetailView({ id }) {
     <p><a href="#/live" onClick=${(e) => history.length > 1 && (e.preventDefault(), history.back())}>← Back</a> <span class="muted">(Esc)</span></p>
     <h2 class="url" tabindex="-1"><span class="method">${f.method}</span> <${Highlighted} text=${f.url} values=${marks} /></h2>
     <ul class="facts">
+      ${f.type === 'websocket' ? html`<li>${wsChip(f)}</li>` : null}
       <li>${fmtDateTime(f.time)}</li><li>host ${fmtHost(f.host)}</li><li>client ${f.client}</li><li>status ${f.status ?? f.error ?? '—'}</li>
       ${f.durationMs !== null && f.durationMs !== undefined ? html`<li>${f.durationMs} ms</li>` : null}
       <li>${verdictChip(f.verdict)}${would ? html` <span class="muted">(observe mode: it was not done; ${f.verdict.slice(6)} applies in enforce mode)</span>` : null}</li>
