@@ -17,6 +17,13 @@ export interface RequestHead {
   readonly path: string;
   readonly headers: RawHeaders;
   readonly client: Peer;
+  /**
+   * HTTP requests only: buffers the whole request body (up to the capture cap) so the gate can
+   * judge it before anything is forwarded; undefined when it is larger than the cap. The proxy then
+   * forwards the buffered bytes. A gate calls it only when it has to wait anyway (hold-and-ask):
+   * buffering delays the request by the client's upload time.
+   */
+  readonly readBody?: () => Promise<Buffer | undefined>;
 }
 
 export interface BodyRewrite {

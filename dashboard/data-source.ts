@@ -35,6 +35,8 @@ export interface FlowItem {
   /** WebSocket connection this message travelled on. */
   readonly connectionId?: number | null;
   readonly direction?: string | null;
+  /** WebSocket messages: binary or text. */
+  readonly binary?: boolean | null;
 }
 
 export interface FlowQuery {

@@ -68,5 +68,6 @@ export function toFlowItem(item: PipelineItem, session: string | null = null): F
     error: ex.error?.code ?? null,
     connectionId: ex.websocket?.connectionId ?? null,
     direction: ex.websocket?.direction ?? null,
+    binary: ex.websocket?.binary ?? null,
   };
 }

@@ -114,7 +114,13 @@ export function storeDataSource(queries: Queries, recorder: { stats(): RecorderS
   return {
     listFlows(q) {
       const f = toFilter(q);
-      return f ? queries.listFlows(f).map((r) => flowItemFromRow(r)) : [];
+      if (!f) return [];
+      return queries.listFlows(f).map((r) => {
+        const item = flowItemFromRow(r);
+        // A WebSocket message's direction and type sit in its details: read for those rows only.
+        const ws = r.type === 'websocket' ? queries.wsFacts(r.id) : null;
+        return ws ? { ...item, ...ws } : item;
+      });
     },
 
     getFlow(id): FlowDetail | undefined {
@@ -123,7 +129,7 @@ export function storeDataSource(queries: Queries, recorder: { stats(): RecorderS
       const leaks = d.findings.map((x) => ({ kind: x.kind, value: x.value, where: x.where, method: x.method }));
       const ws = d.websocket;
       return {
-        flow: { ...flowItemFromRow(d, leaks), connectionId: ws?.connectionId ?? null, direction: ws?.direction ?? null },
+        flow: { ...flowItemFromRow(d, leaks), connectionId: ws?.connectionId ?? null, direction: ws?.direction ?? null, binary: ws?.binary ?? null },
         request: {
           headers: d.request.headers,
           body: ws ? toBodyView(ws.data, []) : toBodyView(d.request.body, d.request.headers),

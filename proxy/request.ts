@@ -111,7 +111,23 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
   const forbidden = !tunnel || tunnel.routeByHost ? ec.upstream.refusal(t.host) : undefined;
   if (forbidden) return refuse(ctx, flow, 403, ERR.TARGET_FORBIDDEN, forbidden);
 
-  const head: RequestHead = { method, url: t.url, scheme: t.scheme, host: t.host, port: t.port, path: t.path, headers: rawHeaders, client };
+  // The body the gate asked to judge (hold): read once, then forwarded from here. `tooLarge`: it
+  // went past the capture cap, so part of it is gone and it can no longer be forwarded.
+  let buffered: Promise<Buffer | undefined> | undefined;
+  let bufferedBody: Buffer | undefined;
+  let tooLarge = false;
+  const readWholeBody = (): Promise<Buffer | undefined> =>
+    (buffered ??= new Promise((resolve) => {
+      if (Number(req.headers['content-length']) > ec.captureLimit) return resolve(undefined);
+      // The client waiting on its Expect: 100-continue gets the go-ahead from us.
+      if (String(req.headers.expect ?? '').toLowerCase() === '100-continue') res.writeContinue();
+      readBody(req, ec.captureLimit, (body) => {
+        if (body) flow.requestTee.push(body);
+        else tooLarge = true;
+        resolve((bufferedBody = body));
+      });
+    }));
+  const head: RequestHead = { method, url: t.url, scheme: t.scheme, host: t.host, port: t.port, path: t.path, headers: rawHeaders, client, readBody: readWholeBody };
   let upstreamPath = t.path;
   const forward = (headers: RawHeaders, bodyOverride?: Buffer): void => {
     if (res.destroyed) return;
@@ -158,13 +174,15 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
     if (d.path !== undefined && d.path.startsWith('/')) upstreamPath = d.path;
     const headers = d.headers ?? rawHeaders;
     const rewrite = d.rewriteBody;
-    if (!rewrite) return forward(headers);
-    // The body is needed here, before any origin is asked: the client waiting on its
-    // Expect: 100-continue gets the go-ahead from us.
-    if (String(req.headers.expect ?? '').toLowerCase() === '100-continue') res.writeContinue();
-    readBody(req, ec.captureLimit, (body) => {
-      if (!body) return refuse(ctx, flow, 413, ERR.BLOCKED, 'request body too large to rewrite');
-      flow.requestTee.push(body);
+    if (tooLarge) return refuse(ctx, flow, 413, ERR.BLOCKED, 'request body too large to judge');
+    if (!rewrite) return bufferedBody?.length ? forward(headers, bufferedBody) : forward(headers);
+    // The body is needed here, before any origin is asked.
+    void readWholeBody().then((body) => {
+      if (res.destroyed) return;
+      if (!body) {
+        req.resume();
+        return refuse(ctx, flow, 413, ERR.BLOCKED, 'request body too large to rewrite');
+      }
       try {
         const r = rewrite(body, headers);
         forward(r.headers, r.body);
@@ -180,7 +198,7 @@ export function handleRequest(ec: EngineContext, ctx: LibCtx, proceed: NodeCallb
   });
 }
 
-/** Reads the whole body (for rewriting), or calls back with undefined once it exceeds `limit`. */
+/** Reads the whole body (for judging or rewriting), or calls back with undefined once it exceeds `limit`. */
 function readBody(req: IncomingMessage, limit: number, done: (body: Buffer | undefined) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;

@@ -241,6 +241,9 @@ export function createWsRelay(ec: EngineContext) {
       if (!settle()) return void up.terminate();
       plan.upstream = up;
       plan.protocol = up.protocol;
+      // The handshake is an exchange of its own: its URL and headers are judged once, here, and
+      // each message after it only for what the message carries.
+      ec.recorder.emit(simpleExchange({ id: ec.nextId(), kind: 'http', startedAt: plan.startedAt, client: plan.client, request: plan.request, status: 101, statusMessage: STATUS_CODES[101] ?? '', ...(plan.applied ? { applied: plan.applied } : {}), ...(plan.listener ? { listener: plan.listener } : {}) }));
       done(true);
     });
     up.once('unexpected-response', (_r: unknown, res: IncomingMessage) => {

@@ -25,8 +25,12 @@ export interface EnforcementGateOptions {
 const HOUR_MS = 60 * 60 * 1000;
 const NO_KNOWN = buildKnownValueIndex([]);
 
-/** Findings visible in the head (query, headers, path placeholders), for the hold panel. */
-function headFindings(head: RequestHead, e: Enforcement, ctx: Omit<DecideContext, 'now'>): HoldRequest['findings'] {
+/**
+ * What the held request would reveal, for the hold panel: the head's findings (query, headers,
+ * path placeholders) and, when the proxy buffered it, the body's (contact hashes resolved to the
+ * user's declared identities, tokens): the person decides about all of it.
+ */
+function heldFindings(head: RequestHead, e: Enforcement, ctx: Omit<DecideContext, 'now'>, body: Buffer | undefined): HoldRequest['findings'] {
   const now = Date.now();
   const ex: Exchange = {
     id: 0,
@@ -35,13 +39,13 @@ function headFindings(head: RequestHead, e: Enforcement, ctx: Omit<DecideContext
     startedAt: now,
     endedAt: now,
     client: head.client,
-    request: { method: head.method, url: head.url, scheme: head.scheme, host: head.host, port: head.port, path: head.path, httpVersion: '1.1', headers: head.headers, body: EMPTY_BODY },
+    request: { method: head.method, url: head.url, scheme: head.scheme, host: head.host, port: head.port, path: head.path, httpVersion: '1.1', headers: head.headers, body: body ? { bytes: body, size: body.length, truncated: false } : EMPTY_BODY },
   };
   const { findings } = extractFindings(ex, e.match, { firstParty: e.firstParty, known: ctx.known ?? NO_KNOWN });
   return findings.slice(0, 50).map((f) => ({ kind: f.kind, value: f.value, where: f.where }));
 }
 
-export function holdRequestOf(head: RequestHead, e: Enforcement, ctx: Omit<DecideContext, 'now'>): HoldRequest {
+export function holdRequestOf(head: RequestHead, e: Enforcement, ctx: Omit<DecideContext, 'now'>, body?: Buffer): HoldRequest {
   return {
     ruleId: e.ruleId ?? 'unknown',
     method: head.method,
@@ -52,7 +56,7 @@ export function holdRequestOf(head: RequestHead, e: Enforcement, ctx: Omit<Decid
     category: e.category,
     severity: e.rule?.severity ?? null,
     why: e.rule?.why.trim() ?? null,
-    findings: headFindings(head, e, ctx),
+    findings: heldFindings(head, e, ctx, body),
   };
 }
 
@@ -103,9 +107,13 @@ export function createEnforcementGate(opts: EnforcementGateOptions): RequestGate
       const e = decideAction(head, ctx);
       const plan = planDecision(head, e, ctx);
       if (plan.type !== 'hold') return plan;
-      const req = holdRequestOf(head, e, state);
       const timeoutMs = opts.holds.timeoutMs;
-      return opts.holds.hold(req).then((o) => {
+      const ask = (body?: Buffer): Promise<GateDecision> => {
+        const req = holdRequestOf(head, e, state, body);
+        return opts.holds.hold(req).then((o) => decided(req, o));
+      };
+      return head.readBody ? head.readBody().then(ask) : ask();
+      function decided(req: HoldRequest, o: HoldOutcome): GateDecision {
         if (o.by === 'user' && o.scope !== 'once' && o.via === undefined) {
           opts.onLasting({
             ruleId: req.ruleId,
@@ -116,7 +124,7 @@ export function createEnforcementGate(opts: EnforcementGateOptions): RequestGate
           });
         }
         return afterHold(head, e, o, timeoutMs);
-      });
+      }
     },
   };
 }

@@ -72,7 +72,12 @@ export function runExtractors(
 
 type Push = (kind: ExtractKind, raw: string | null, where: string) => void;
 
+// A WebSocket message travels on its upgrade request, which is recorded as its own exchange: what
+// the head and the connection gave away is reported there once, not again on every message.
+const HEAD_SOURCES: ReadonlySet<ExtractorSpec['from']> = new Set(['query', 'header', 'cookie', 'path', 'connection']);
+
 function run(ex: Exchange, match: RuleMatch, spec: ExtractorSpec, side: Side, push: Push): void {
+  if (ex.kind === 'websocket' && HEAD_SOURCES.has(spec.from)) return;
   const part = spec.part === 'response' ? 'response' : 'request';
   switch (spec.from) {
     case 'query': {

@@ -227,11 +227,36 @@ function v7(db: Database.Database): void {
   `);
 }
 
+/**
+ * v8: `exchanges_text`, an FTS5 trigram index over the stored path and URL, so a search for text
+ * that few exchanges hold finds them without reading every path (a LIKE '%…%' cannot use a B-tree).
+ * External content (the text stays in `exchanges` only) and detail=none (no positions: LIKE needs
+ * none) keep it small; triggers keep it exact for every writer, retention and purge (purge then
+ * merges it with 'optimize', so no segment keeps a purged path's tokens).
+ */
+function v8(db: Database.Database): void {
+  db.exec(`
+    CREATE VIRTUAL TABLE exchanges_text USING fts5(path, url, content='exchanges', content_rowid='id',
+      tokenize='trigram', detail='none');
+    INSERT INTO exchanges_text(exchanges_text) VALUES('rebuild');
+    CREATE TRIGGER exchanges_text_insert AFTER INSERT ON exchanges BEGIN
+      INSERT INTO exchanges_text(rowid, path, url) VALUES (new.id, new.path, new.url);
+    END;
+    CREATE TRIGGER exchanges_text_delete AFTER DELETE ON exchanges BEGIN
+      INSERT INTO exchanges_text(exchanges_text, rowid, path, url) VALUES ('delete', old.id, old.path, old.url);
+    END;
+    CREATE TRIGGER exchanges_text_update AFTER UPDATE OF path, url ON exchanges BEGIN
+      INSERT INTO exchanges_text(exchanges_text, rowid, path, url) VALUES ('delete', old.id, old.path, old.url);
+      INSERT INTO exchanges_text(rowid, path, url) VALUES (new.id, new.path, new.url);
+    END;
+  `);
+}
+
 /** findings_v.id = exchange_id * this + n: unique while an exchange has fewer findings (it does: see write.ts). */
 export const FINDING_ID_SPAN = 65536;
 
 /** The ladder: index i holds the step to version i + 1. */
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7];
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7, v8];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function schemaVersion(db: Database.Database): number {

@@ -131,6 +131,9 @@ export function purgeValue(store: Store, value: string, matcher: PurgeMatcher = 
 
       rewritten = rewriteEverywhere(db, has, scrub);
       bodies = deleteBodiesHolding(db, has);
+      // The triggers took the rewritten paths out of the search index as delete markers; merging
+      // drops the old entries themselves, so no segment keeps the purged text's tokens.
+      if (rewritten > 0) db.exec("INSERT INTO exchanges_text(exchanges_text) VALUES('optimize')");
     })();
   } finally {
     db.pragma('secure_delete = OFF');

@@ -30,6 +30,8 @@ export interface Queries {
   /** Stored exchanges and TLS failures: what the dashboard polls (cheaper than health()). */
   counts(): { exchanges: number; tlsFailures: number };
   getFlow(id: number): FlowDetail | null;
+  /** A WebSocket message's connection, direction and type, without reading its bodies (list rows). */
+  wsFacts(id: number): { connectionId: number; direction: 'send' | 'receive'; binary: boolean } | null;
   /** Party x kind cells, most frequent first. */
   summary(opts?: { readonly session?: number }): SummaryCell[];
   /** Flows and leaks per bucket per party, oldest bucket first. */
@@ -59,6 +61,12 @@ export function createQueries(store: Store): Queries {
   const body = db.prepare('SELECT b.enc, o.size, o.truncated, b.data FROM bodies o JOIN blobs b ON b.id = o.blob_id WHERE o.key = ?');
 
   /** WHERE clause and arguments of a flow filter; null when a name cannot match anything. */
+  // The trigram index answers LIKE only without ESCAPE and for runs of 3+ characters; it is used
+  // when it lists fewer than RARE exchanges (probed with a cap, so a common text costs little).
+  const RARE = 2000;
+  const probe = db.prepare(`SELECT count(*) FROM (SELECT 1 FROM exchanges_text WHERE path LIKE ? OR url LIKE ? LIMIT ${RARE})`).pluck();
+  const rareInPaths = (q: string): boolean => q.length >= 3 && !/[\\%_]/.test(q) && (probe.get(`%${q}%`, `%${q}%`) as number) < RARE;
+
   const filterSql = (f: FlowFilter): { where: string[]; args: unknown[] } | null => {
     const where: string[] = [];
     const args: unknown[] = [];
@@ -82,9 +90,12 @@ export function createQueries(store: Store): Queries {
     if (!byName('verdicts', f.verdict, 'e.verdict_id = ?')) return null;
     if (f.q !== undefined && f.q !== '') {
       // Every sub-select is materialized once per query (the string tables are small; the
-      // exchanges whose findings hold a matching value come from the findings_value index), so
-      // each exchange costs two LIKEs on its own columns and a few probes of in-memory sets.
-      where.push(`(e.path LIKE ?1 ESCAPE '\\' OR (e.url IS NOT NULL AND e.url LIKE ?1 ESCAPE '\\')
+      // exchanges whose findings hold a matching value come from the findings_value index). Paths
+      // and URLs: text few exchanges hold comes from the trigram index (exchanges_text); text many
+      // hold is met early walking newest first, where two LIKEs per exchange cost less than
+      // listing every match from the index.
+      const indexed = rareInPaths(f.q);
+      where.push(`(${indexed ? 'e.id IN (SELECT rowid FROM exchanges_text WHERE path LIKE ?1 OR url LIKE ?1)' : "e.path LIKE ?1 ESCAPE '\\' OR (e.url IS NOT NULL AND e.url LIKE ?1 ESCAPE '\\')"}
         OR e.host_id IN (SELECT id FROM hosts_by_id WHERE name LIKE ?1 ESCAPE '\\')
         OR e.party_id IN (SELECT id FROM parties_by_id WHERE name LIKE ?1 ESCAPE '\\')
         OR e.id IN (SELECT q.exchange_id FROM findings q
@@ -163,6 +174,11 @@ export function createQueries(store: Store): Queries {
     };
   };
 
+  const wsFacts = (id: number): ReturnType<Queries['wsFacts']> => {
+    const ws = unpackDetails(details.get(id) as Buffer | undefined)?.ws;
+    return ws ? { connectionId: ws.c, direction: ws.d, binary: ws.b } : null;
+  };
+
   const summary = (opts: { readonly session?: number } = {}): SummaryCell[] => {
     const rows = db.prepare(`SELECT party_id, category_id, kind_id, sum(count) AS count, min(first_seen) AS first,
       max(last_seen) AS last FROM summary ${opts.session !== undefined ? 'WHERE session_id = ?' : ''}
@@ -224,5 +240,5 @@ export function createQueries(store: Store): Queries {
     };
   };
 
-  return { listFlows, countFlows, exposure, facets, counts, getFlow, summary, timeline, sessions, health };
+  return { listFlows, countFlows, exposure, facets, counts, getFlow, wsFacts, summary, timeline, sessions, health };
 }

@@ -28,6 +28,11 @@ export const categoryChip = (category, firstParty) =>
 
 export const verdictChip = (v) => (v && v !== 'allow' ? chip(v, `verdict v-${v}`) : html`<span class="muted">allow</span>`);
 
+/** A WebSocket message's direction and type in words ("↑ sent · text"); null for anything else. */
+export const wsText = (direction, binary) =>
+  `${direction === 'send' ? '↑ sent' : direction === 'receive' ? '↓ received' : 'message'}${binary === true ? ' · binary' : binary === false ? ' · text' : ''}`;
+export const wsChip = (f) => (f.type === 'websocket' ? chip(`WS ${wsText(f.direction, f.binary)}`, 'ws') : null);
+
 export const kindChips = (kinds) => html`${(kinds || []).map((k) => chip(k, 'kind'))}`;
 
 /** Only http(s) links are ever made clickable; anything else stays text. */

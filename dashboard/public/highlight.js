@@ -50,3 +50,34 @@ export function Highlighted({ text, values }) {
   const segs = segments(text, values);
   return html`${segs.map((s) => (s.hit ? html`<mark class="leak">${s.text}</mark>` : s.text))}`;
 }
+
+/** `a.b[2].c` -> ['a', 'b', 2, 'c']; the part of a finding's `where` after its body prefix. */
+function pathSteps(path) {
+  const steps = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) steps.push(m[2] !== undefined ? Number(m[2]) : m[1]);
+  return steps;
+}
+
+/**
+ * What the body carries on the wire at each finding's place, when that differs from the finding's
+ * value: a contact hash resolved to the user's declared address is recorded as the address, but
+ * the body holds the hash, and that hash is what must be marked. `prefix` is the body's `where`
+ * (`request.body`, `response.body`, `websocket.data`); bodies that are not JSON give nothing.
+ */
+export function wireValues(leaks, prefix, text) {
+  const mine = (leaks || []).filter((l) => typeof l.where === 'string' && l.where.startsWith(prefix + '.'));
+  if (!mine.length || !text) return [];
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const out = [];
+  for (const l of mine) {
+    let v = doc;
+    for (const s of pathSteps(l.where.slice(prefix.length + 1))) v = v !== null && typeof v === 'object' ? v[s] : undefined;
+    if (typeof v === 'string' && v !== l.value) out.push(v);
+  }
+  return out;
+}

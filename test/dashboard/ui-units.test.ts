@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { domainOf } from '../../dashboard/store-adapter.js';
 // Browser modules: plain ESM with no DOM use at import time.
 import { hhmm, OTHER_COLOR, partyColor } from '../../dashboard/public/colors.js';
+import { wireValues } from '../../dashboard/public/highlight.js';
 import { mdSpans } from '../../dashboard/public/md.js';
 import { curlOf } from '../../dashboard/public/views/detail.js';
 import { pivot } from '../../dashboard/public/views/who.js';
@@ -70,4 +71,19 @@ describe('registrable domains', () => {
     ['localhost', 'localhost'],
     ['user.github.io', 'user.github.io'],
   ])('%s -> %s', (host, want) => expect(domainOf(host)).toBe(want));
+});
+
+describe('body marks: what the body holds where a finding was resolved', () => {
+  const body = JSON.stringify({ addresses: ['HASH-A', 'HASH-B'], pepper: 'p', nested: { list: [{ v: 'x@y.z' }] } });
+  it.each([
+    ['a resolved hash is marked as the hash', [{ kind: 'email', value: 'bob@example.com', where: 'request.body.addresses[0]' }], ['HASH-A']],
+    ['an unresolved hash is its own value: nothing extra', [{ kind: 'contact_hash', value: 'HASH-B', where: 'request.body.addresses[1]' }], []],
+    ['nested paths', [{ kind: 'email', value: 'other', where: 'request.body.nested.list[0].v' }], ['x@y.z']],
+    ['another body is not looked into', [{ kind: 'email', value: 'bob', where: 'response.body.addresses[0]' }], []],
+    ['a path that is not there', [{ kind: 'email', value: 'bob', where: 'request.body.missing[3]' }], []],
+    ['headers are not bodies', [{ kind: 'token', value: 't', where: 'request.header.authorization' }], []],
+  ])('%s', (_name, leaks, want) => expect(wireValues(leaks, 'request.body', body)).toEqual(want));
+  it('a body that is not JSON gives nothing', () => {
+    expect(wireValues([{ where: 'request.body.a', value: 'v' }], 'request.body', 'a=1&b=2')).toEqual([]);
+  });
 });

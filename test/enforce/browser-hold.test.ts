@@ -5,16 +5,25 @@
  * overrides UI: a rule's action from the Rules view, a host blocked from the exchange detail and from
  * the Overrides view, and removal. Screenshots: test-artifacts/dashboard/hold-panel*.png, overrides.png.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { httpViaProxy } from '../helpers/connect-client.js';
 import type { Origin } from '../helpers/origin.js';
+import { absoluteFormConnection } from '../helpers/ws-client.js';
 import { startEchoOrigin, startLw, type Echo, type Lw, type Seen } from './harness.js';
 
 const ART = join(process.cwd(), 'test-artifacts', 'dashboard');
-const HOSTS = ['hold.test', 'tracker.test', 'free.test', 'free2.test'];
+const HOSTS = ['hold.test', 'tracker.test', 'free.test', 'free2.test', 'is.test', 'ws.test'];
+// An identity-server hashed lookup (sha256 of "address medium pepper"): one hash is the declared
+// --identity's, one a stranger's.
+const PEPPER = 'matrixrocks';
+const isHash = (address: string): string => createHash('sha256').update(`${address} email ${PEPPER}`).digest('base64url');
+const BOB = 'bob@example.com';
+const STRANGER_HASH = isHash('dave@example.net');
 let origin: Origin & { received: Seen[] };
 let lw: Lw;
 let port: number;
@@ -31,7 +40,7 @@ const overrides = async (): Promise<OverrideRow[]> => ((await lw.api('GET', '/ap
 beforeAll(async () => {
   mkdirSync(ART, { recursive: true });
   origin = await startEchoOrigin();
-  lw = await startLw({ mode: 'enforce', holdTimeout: '4', identity: ['mxid=@alice:example.org'] }, HOSTS, origin.port);
+  lw = await startLw({ mode: 'enforce', holdTimeout: '4', identity: ['mxid=@alice:example.org', `email=${BOB}`] }, HOSTS, origin.port);
   port = Number(new URL(lw.running.proxyUrl).port);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -99,6 +108,57 @@ describe('hold-and-ask in Chromium', () => {
     expect(JSON.stringify(d.notes)).toContain('no answer within 4 s');
   });
 
+  it('the panel shows the body\'s findings (contact hashes resolved, tokens), and a denied request keeps them', async () => {
+    await page.goto(`${lw.running.dashboardUrl}/#/live`);
+    const body = JSON.stringify({ addresses: [isHash(BOB), STRANGER_HASH], pepper: PEPPER, algorithm: 'sha256' });
+    const pending = httpViaProxy(
+      port,
+      'http://is.test/_matrix/identity/v2/lookup',
+      { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer syt_holdtoken_123' } },
+      body,
+    );
+    await page.waitForSelector('.holds li.held');
+    const text = (await page.textContent('.holds li.held')) ?? '';
+    expect(text).toContain('test.lookup.hold');
+    expect(text).toContain(BOB); // the hash resolved to the declared identity
+    expect(text).toContain(STRANGER_HASH); // an unknown contact stays a hash
+    expect(text).toContain('syt_holdtoken_123');
+    expect(arrived('is.test', '/_matrix')).toHaveLength(0);
+    await shot('hold-panel-body');
+    await page.click('.holds li.held button[data-decision="deny"][data-scope="once"]');
+    expect((await pending).status).toBe(403);
+    expect(arrived('is.test', '/_matrix')).toHaveLength(0);
+    const f = await lw.flow('is.test', '/_matrix/identity/v2/lookup');
+    expect(f.verdict).toBe('hold');
+    expect(f.kinds).toEqual(expect.arrayContaining(['email', 'contact_hash', 'token']));
+    const d = await lw.dash.flow(f.id);
+    const leaks = d.flow.leaks.map((l) => `${l.kind}=${l.value}`);
+    expect(leaks).toContain(`email=${BOB}`);
+    expect(leaks).toContain(`contact_hash=${STRANGER_HASH}`);
+    expect(leaks).toContain('token=syt_holdtoken_123');
+    expect(d.request.body?.text).toBe(body);
+    expect(JSON.stringify(d.notes)).toContain('denied by you');
+    // The detail says the party did not get them, and marks the hash the body carries for bob.
+    await page.goto(`${lw.running.dashboardUrl}/#/flow/${f.id}`);
+    await page.waitForSelector('.panel.prevented');
+    expect(await page.textContent('.panel.prevented')).toContain(BOB);
+    const marked = await page.$$eval('.split pre.body mark.leak', (ms) => ms.map((m) => m.textContent));
+    expect(marked).toEqual(expect.arrayContaining([isHash(BOB), STRANGER_HASH]));
+    await shot('detail-held-body');
+  });
+
+  it('a held request with a body is forwarded intact once allowed', async () => {
+    const body = JSON.stringify({ addresses: [STRANGER_HASH], pepper: PEPPER, algorithm: 'sha256' });
+    const pending = httpViaProxy(port, 'http://is.test/_matrix/identity/v2/lookup?second=1', { method: 'POST', headers: { 'content-type': 'application/json' } }, body);
+    await page.waitForSelector('.holds li.held');
+    await page.click('.holds li.held button[data-decision="allow"][data-scope="once"]');
+    expect((await pending).status).toBe(200);
+    const seen = arrived('is.test', '/_matrix/identity/v2/lookup?second=1');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.bodyBytes.toString()).toBe(body);
+    expect(seen[0]!.headers['content-length']).toBe(String(Buffer.byteLength(body)));
+  });
+
   it('"always" is saved and applies to the next request without asking', async () => {
     const first = httpViaProxy(port, 'http://hold.test/third');
     await page.waitForSelector('.holds li.held');
@@ -108,6 +168,42 @@ describe('hold-and-ask in Chromium', () => {
     const t0 = Date.now();
     expect((await httpViaProxy(port, 'http://hold.test/fourth')).status).toBe(200);
     expect(Date.now() - t0).toBeLessThan(1000);
+  });
+});
+
+describe('WebSocket messages in Chromium', () => {
+  it('Live and the detail show each message\'s direction and type; the handshake\'s findings stay on the handshake', async () => {
+    await page.goto(`${lw.running.dashboardUrl}/#/live`);
+    await page.waitForSelector('.status.s-live');
+    const ws = new WebSocket('ws://ws.test/socket?user=@alice:example.org', { createConnection: absoluteFormConnection(port, 'http://ws.test') } as never);
+    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+    const reply = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
+    ws.send(JSON.stringify({ type: 'hello', to: BOB }));
+    expect(await reply).toContain('echo:');
+    ws.close();
+    // Live (streamed rows): one row per message, each saying which way it went and what it was.
+    await page.waitForFunction(() => document.querySelectorAll('.chip.ws').length >= 2);
+    const chips = await page.$$eval('.chip.ws', (cs) => cs.map((c) => c.textContent));
+    expect(chips).toEqual(expect.arrayContaining(['WS ↑ sent · text', 'WS ↓ received · text']));
+    await shot('live-websocket');
+    const flows = (await lw.dash.waitFor((fs) => fs.filter((f) => f.host === 'ws.test').length >= 3, 3000)).filter((f) => f.host === 'ws.test');
+    const messages = flows.filter((f) => (f as unknown as { type: string }).type === 'websocket');
+    const handshake = flows.find((f) => (f as unknown as { type: string }).type !== 'websocket')!;
+    expect(messages).toHaveLength(2);
+    expect(handshake.kinds).toContain('mxid');
+    for (const m of messages) expect(m.kinds).not.toContain('mxid');
+    const sent = messages.find((m) => (m as unknown as { direction: string }).direction === 'send')!;
+    expect(sent.kinds).toContain('email');
+    // The same from the store (a reload lists stored rows), and in the detail's message table.
+    await page.goto(`${lw.running.dashboardUrl}/#/live?host=ws.test`);
+    await page.waitForFunction(() => document.querySelectorAll('.chip.ws').length >= 2);
+    expect(await page.$$eval('.chip.ws', (cs) => cs.map((c) => c.textContent))).toEqual(expect.arrayContaining(['WS ↑ sent · text', 'WS ↓ received · text']));
+    await page.goto(`${lw.running.dashboardUrl}/#/flow/${sent.id}`);
+    await page.waitForSelector('table.ws-messages');
+    const cells = await page.$$eval('table.ws-messages tbody tr td:nth-child(2)', (tds) => tds.map((t) => t.textContent));
+    expect(cells).toEqual(['↑ sent · text', '↓ received · text']);
+    expect(await page.textContent('.facts')).toContain('WS ↑ sent · text');
+    await shot('detail-websocket');
   });
 });
 

@@ -53,6 +53,15 @@ describe('queries', () => {
     expect(ids({ q: '100%_' })).toEqual([]);
   });
 
+  it('path text: the trigram index and the scan give the same rows, case-insensitive', () => {
+    const ids = (text: string) => q.listFlows({ limit: 1000, q: text }).map((r) => r.id).sort((a, b) => a - b);
+    const want = [3, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39];
+    expect(ids('matrix/identity/v2/lookup?n=3')).toEqual(want); // the index (3+ characters, no wildcard)
+    expect(ids('_matrix/identity/v2/LOOKUP?n=3')).toEqual(want); // '_' escapes in LIKE: the scan
+    expect(ids('lookup?n=999')).toEqual([]);
+    expect(q.countFlows({ q: 'lookup?n=3' })).toBe(want.length);
+  });
+
   it('rows carry the documented fields', () => {
     const r = q.listFlows({ limit: 1, before: 4 })[0]!;
     expect(r).toEqual({ id: 3, time: T0 + 15000, durationMs: 5, sessionId: 1, session: 'test', type: 'http', client: '127.0.0.1',

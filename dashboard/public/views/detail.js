@@ -3,8 +3,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { getJSON, sendJSON } from '../api.js';
-import { categoryChip, chip, fmtDateTime, fmtHost, fmtTime, kindChips, safeLink, verdictChip } from '../format.js';
-import { Highlighted, needles } from '../highlight.js';
+import { categoryChip, chip, fmtDateTime, fmtHost, fmtTime, kindChips, safeLink, verdictChip, wsChip, wsText } from '../format.js';
+import { Highlighted, needles, wireValues } from '../highlight.js';
 import { Md } from '../md.js';
 
 export function prettyBody(text, contentType) {
@@ -20,12 +20,15 @@ export function prettyBody(text, contentType) {
   return text;
 }
 
-function Body({ body, marks }) {
+function Body({ body, marks, leaks, where }) {
   if (!body) return html`<p class="muted">No body recorded.</p>`;
   if (!body.stored) return html`<p class="muted">Body of ${body.size} bytes not stored (see --store-bodies).</p>`;
   const meta = html`<p class="muted">${body.contentType || 'unknown type'} · ${body.size} bytes${body.truncated ? ' (truncated)' : ''}</p>`;
   const text = prettyBody(body.text, body.contentType);
-  if (text !== null) return html`${meta}<pre class="body"><${Highlighted} text=${text} values=${marks} /></pre>`;
+  // Where a finding was recorded as what it stands for (a hash resolved to your address), the
+  // body's own text at that place is marked too.
+  const wire = where ? needles(wireValues(leaks, where, body.text)) : [];
+  if (text !== null) return html`${meta}<pre class="body"><${Highlighted} text=${text} values=${wire.length ? [...wire, ...marks] : marks} /></pre>`;
   if (body.base64) return html`${meta}<pre class="body binary">${body.base64}</pre>`;
   return meta;
 }
@@ -51,9 +54,10 @@ function RuleBox({ rule, id }) {
 function WsMessages({ ws, current }) {
   if (!ws) return null;
   return html`<div class="panel"><h3>WebSocket connection ${ws.connectionId}</h3>
-    <table class="flows"><thead><tr><th>Time</th><th>Dir</th><th>Size</th><th>Kinds</th><th>Data</th></tr></thead>
+    <p class="muted">The upgrade request is its own exchange: its findings are listed there, not repeated on each message.</p>
+    <table class="flows ws-messages"><thead><tr><th>Time</th><th>Message</th><th>Size</th><th>Kinds</th><th>Data</th></tr></thead>
     <tbody>${ws.messages.map((m) => html`<tr class=${m.id === current ? 'current' : ''} onClick=${() => (location.hash = `#/flow/${m.id}`)}>
-      <td>${fmtTime(m.time)}</td><td>${m.direction === 'send' ? '↑ sent' : '↓ received'}</td><td>${m.size}</td>
+      <td>${fmtTime(m.time)}</td><td class="nowrap">${wsText(m.direction, m.binary)}</td><td>${m.size}</td>
       <td>${kindChips(m.kinds)}</td><td class="path">${m.binary ? '(binary)' : (m.text ?? '')}</td></tr>`)}</tbody></table></div>`;
 }
 
@@ -145,6 +149,7 @@ export function DetailView({ id }) {
     <p><a href="#/live" onClick=${(e) => history.length > 1 && (e.preventDefault(), history.back())}>← Back</a> <span class="muted">(Esc)</span></p>
     <h2 class="url" tabindex="-1"><span class="method">${f.method}</span> <${Highlighted} text=${f.url} values=${marks} /></h2>
     <ul class="facts">
+      ${f.type === 'websocket' ? html`<li>${wsChip(f)}</li>` : null}
       <li>${fmtDateTime(f.time)}</li><li>host ${fmtHost(f.host)}</li><li>client ${f.client}</li><li>status ${f.status ?? f.error ?? '—'}</li>
       ${f.durationMs !== null && f.durationMs !== undefined ? html`<li>${f.durationMs} ms</li>` : null}
       <li>${verdictChip(f.verdict)}${would ? html` <span class="muted">(observe mode: it was not done; ${f.verdict.slice(6)} applies in enforce mode)</span>` : null}</li>
@@ -162,9 +167,9 @@ export function DetailView({ id }) {
     ${d.notes?.length ? html`<div class="panel"><h3>Notes</h3><ul>${d.notes.map((n) => html`<li>${n}</li>`)}</ul></div>` : null}
     <div class="split">
       <div class="panel"><h3>Request</h3><${Headers} headers=${d.request?.headers} marks=${marks} />
-        <${Body} body=${d.request?.body} marks=${marks} /></div>
+        <${Body} body=${d.request?.body} marks=${marks} leaks=${f.leaks} where="request.body" /></div>
       <div class="panel"><h3>Response</h3>${d.response
-        ? html`<${Headers} headers=${d.response.headers} marks=${marks} /><${Body} body=${d.response.body} marks=${marks} />`
+        ? html`<${Headers} headers=${d.response.headers} marks=${marks} /><${Body} body=${d.response.body} marks=${marks} leaks=${f.leaks} where="response.body" />`
         : html`<p class="muted">No response.</p>`}</div>
     </div>
     <${WsMessages} ws=${d.websocket} current=${f.id} />

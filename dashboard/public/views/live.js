@@ -7,7 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { getJSON, withQuery } from '../api.js';
 import { currentSession, liveState, loadOlder, subscribe, subscribeSession } from '../live-state.js';
-import { categoryChip, fmtHost, fmtTime, hashFor, kindChips, verdictChip } from '../format.js';
+import { categoryChip, fmtHost, fmtTime, hashFor, kindChips, verdictChip, wsChip } from '../format.js';
 
 export const FILTERS = ['party', 'category', 'kind', 'type', 'verdict', 'host', 'q'];
 const PAGE = 300;
@@ -100,7 +100,7 @@ function Row({ f }) {
     <td class="nowrap c-time"><a class="row-link" href=${`#/flow/${f.id}`} onClick=${(e) => e.stopPropagation()}
       aria-label=${`${f.method} ${f.host}${f.path}, ${fmtTime(f.time)}`}>${fmtTime(f.time)}</a></td>
     <td class="c-client">${f.client}</td><td class="c-method">${f.method}</td>
-    <td class="host c-host">${fmtHost(f.host)}</td><td class="path c-path" title=${f.path}>${f.path}</td>
+    <td class="host c-host">${fmtHost(f.host)}</td><td class="path c-path" title=${f.path}>${wsChip(f)} ${f.path}</td>
     <td class="party c-party" title=${f.party ?? ''}>${f.party ?? html`<span class="muted">no rule</span>`}</td>
     <td class="c-cat">${categoryChip(f.category, f.firstParty)}</td>
     <td class="kinds c-kinds">${kindChips(f.kinds)}</td><td class="c-verdict">${tls ? html`<span class="muted">—</span>` : verdictChip(f.verdict)}</td>
