@@ -13,6 +13,8 @@ export interface TunnelResult {
   /** The proxy's answer to CONNECT, e.g. "HTTP/1.1 200 Connection Established". */
   readonly statusLine: string;
   readonly status: number;
+  /** The answer's whole head (status line and header lines). */
+  readonly head: string;
   /** Bytes the proxy sent after its answer's blank line. */
   readonly rest: Buffer;
 }
@@ -30,7 +32,7 @@ export function openTunnel(proxyPort: number, target: string, proxyHost = '127.0
       socket.pause();
       const head = buf.subarray(0, end).toString('latin1');
       const statusLine = head.split('\r\n')[0] ?? '';
-      resolve({ socket, statusLine, status: Number(statusLine.split(' ')[1]), rest: buf.subarray(end + 4) });
+      resolve({ socket, statusLine, status: Number(statusLine.split(' ')[1]), head, rest: buf.subarray(end + 4) });
     };
     socket.on('data', onData);
     socket.once('error', reject);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import zlib from 'node:zlib';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectAgent, httpViaProxy, request } from '../helpers/connect-client.js';
+import { ConnectAgent, httpViaProxy, openTunnel, request } from '../helpers/connect-client.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { closedPort, onRequestHead, startRawOrigin, type RawOrigin } from '../helpers/raw-origin.js';
 import { testPki } from '../helpers/tls-fixtures.js';
@@ -144,8 +144,15 @@ async function flowFor(host: string, path = ''): Promise<FlowRow> {
 }
 
 describe('hostile upstreams', () => {
+  it('refused.test -> the CONNECT itself is answered 502 LW_UPSTREAM_REFUSED (the origin is dialled before the 200)', async () => {
+    const t = await openTunnel(lw.proxyPort, 'refused.test:443');
+    t.socket.destroy();
+    expect(t.status).toBe(502);
+    expect(t.head).toMatch(/\r\nx-leakwatch-error: LW_UPSTREAM_REFUSED\r\n/i);
+    await lw.stillServes();
+  });
+
   it.each([
-    ['refused.test', 502, 'LW_UPSTREAM_REFUSED'],
     ['hang.test', 504, 'LW_UPSTREAM_TIMEOUT'],
     ['badcert.test', 502, 'LW_UPSTREAM_TLS'],
     ['expired.test', 502, 'LW_UPSTREAM_TLS'],
