@@ -272,7 +272,7 @@ describe('the dashboard tells the truth (real process, Chromium)', () => {
     const session = await page.$eval('label.session select option:nth-child(2)', (o) => (o as HTMLOptionElement).value);
     await page.selectOption('label.session select', session);
     await httpViaProxy(proxyPort, `http://${UNRULED}/after-select?e=${encodeURIComponent(EMAIL)}`);
-    await page.waitForFunction(() => Array.from(document.querySelectorAll('table.flows td.c-path')).some((td) => td.textContent?.startsWith('/after-select')));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('table.flows td.c-path')).some((td) => td.textContent?.trim().startsWith('/after-select')));
     await page.selectOption('label.session select', '');
   });
 
